@@ -1,0 +1,12 @@
+# Every dependency comes from a Debian 12 package; scripts/install-deps.sh installs them.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+find_package(Boost 1.74 REQUIRED)
+
+if(SANDBOXD_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,37 @@
+// A language: how to name it, where its source goes, how to compile, run and version it.
+// Parsed from TOML (docs/policies.md, "Language files").
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace sbx::policy {
+
+struct Language {
+    std::string name;                     // "python"
+    std::string display_name;             // "Python 3"; defaults to name
+    std::vector<std::string> aliases;     // "py", "python3"
+    std::vector<std::string> extensions;  // without dot: "py"
+    std::string source_file;              // file name the source is stored as: "main.py"
+    std::vector<std::string> compile;     // empty for interpreted languages
+    std::vector<std::string> run;         // argv; "{source}" is replaced by source_file
+    std::vector<std::string> version;     // argv printing the runtime's version
+    std::map<std::string, std::string> env;
+    std::string source_path;              // the file it came from, for messages
+
+    bool compiled() const { return !compile.empty(); }
+
+    // argv with every "{source}" (anywhere inside an argument) replaced by source_file; used on
+    // compile, run and version.
+    std::vector<std::string> expand(const std::vector<std::string>& argv) const;
+};
+
+Result<Language> parse_language(std::string_view toml_text, const std::string& source_path);
+Result<Language> load_language_file(const std::filesystem::path& path);
+
+}  // namespace sbx::policy

@@ -1,0 +1,147 @@
+#include "tests/support/jail_harness.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "daemon/jail/cgroup_discovery.hpp"
+#include "daemon/jail/cgroup_fs.hpp"
+#include "policy/catalog.hpp"
+
+namespace sbx::testing {
+
+namespace {
+
+[[noreturn]] void die(const std::string& message) {
+    std::fprintf(stderr, "jail test harness: %s\n", message.c_str());
+    std::exit(2);
+}
+
+std::string subtree_name() { return "sandboxd-test-" + std::to_string(::getpid()); }
+
+std::size_t count_dir_entries(const std::string& path) {
+    std::size_t n = 0;
+    if (DIR* d = ::opendir(path.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+// Cleans up even when a test fails or aborts an assertion.
+class HarnessEnvironment : public ::testing::Environment {
+public:
+    void TearDown() override { JailHarness::get().tear_down(); }
+};
+
+}  // namespace
+
+JailHarness& JailHarness::get() {
+    static JailHarness* harness = [] {
+        auto* h = new JailHarness();
+        ::testing::AddGlobalTestEnvironment(new HarnessEnvironment());
+        return h;
+    }();
+    return *harness;
+}
+
+JailHarness::JailHarness() {
+    if (::geteuid() != 0) die("these tests run real jails and need root");
+    if (auto s = jail::isolate_mount_namespace(); !s) die(s.error().message());
+    runtime_dir_ = "/run/" + subtree_name();
+    jail::CgroupOptions cg;
+    cg.subtree = subtree_name();
+    auto rt = jail::open_jail_runtime(runtime_dir_, cg);
+    if (!rt) die(rt.error().message());
+    runtime_ = std::move(*rt);
+    auto policy = policy::load_policy_file(policy::source_tree_policy_dir() / "policies" / "default.toml");
+    if (!policy) die(policy.error().message());
+    policy_ = std::move(*policy);
+    auto tmpl = jail::compile_jail_template(policy_);
+    if (!tmpl) die(tmpl.error().message());
+    template_ = std::move(*tmpl);
+}
+
+void JailHarness::tear_down() {
+    if (!runtime_) return;
+    (void)runtime_->cgroups->remove_stale_jobs();
+    (void)runtime_->cgroups->remove_subtree();
+    runtime_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(runtime_dir_, ec);
+}
+
+std::string JailHarness::next_name() { return "t" + std::to_string(++counter_); }
+
+Result<jail::Workspace> JailHarness::make_workspace(const policy::IdRange& ids, std::uint64_t size) {
+    auto box = runtime_->box_ids.acquire(ids);
+    if (!box) return std::move(box).error();
+    return jail::Workspace::create(runtime_->jobs_dir, next_name(), size, std::move(*box));
+}
+
+jail::ExecResult JailHarness::run_with(std::shared_ptr<const jail::JailTemplate> jail, std::vector<std::string> argv,
+                                       const RunOptions& options) {
+    policy::Limits limits = options.limits.value_or(default_limits());
+    auto ws = make_workspace(jail->box_ids, limits.tmpfs_bytes);
+    if (!ws) {
+        jail::ExecResult r;
+        r.message = ws.error().message();
+        return r;
+    }
+    for (const auto& [name, content] : options.files) {
+        if (auto s = ws->write_file(name, content, 0755); !s) {
+            jail::ExecResult r;
+            r.message = s.error().message();
+            return r;
+        }
+    }
+    jail::ExecRequest req;
+    req.name = next_name();
+    req.argv = std::move(argv);
+    req.env = options.env;
+    req.stdin_data = options.stdin_data;
+    req.limits = limits;
+    return jail::execute(*runtime_, std::move(jail), *ws, std::move(req));
+}
+
+jail::ExecResult JailHarness::run(std::vector<std::string> argv, const RunOptions& options) {
+    return run_with(template_, std::move(argv), options);
+}
+
+jail::ExecResult JailHarness::sh(const std::string& script, const RunOptions& options) {
+    return run({"/bin/sh", "-c", script}, options);
+}
+
+ResourceCounts count_resources() {
+    ResourceCounts c;
+    std::ifstream mounts("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(mounts, line)) ++c.mounts;
+    c.fds = count_dir_entries("/proc/self/fd");
+    std::ifstream children("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+    std::string pid;
+    while (children >> pid) ++c.child_processes;
+    auto layout = jail::read_cgroup_layout();
+    if (layout) {
+        for (const auto& m : layout->mounts) {
+            for (const auto& member : layout->memberships) {
+                bool same = m.unified ? member.controllers.empty() : member.controllers == m.controllers;
+                if (!same) continue;
+                auto dir = jail::cgroup_dir_in_mount(m, member.path);
+                if (!dir) continue;
+                if (auto jobs = jail::cgfs::list_subdirs(*dir + "/" + subtree_name() + "/jobs")) c.job_cgroups += jobs->size();
+            }
+        }
+    }
+    return c;
+}
+
+}  // namespace sbx::testing
