@@ -37,6 +37,9 @@ public:
 
     virtual Status set_limits(const CgroupLimits& limits) = 0;
     virtual std::span<const int> join_fds() const = 0;
+    // A directory fd for clone3(CLONE_INTO_CGROUP) (v2), or -1 when the jail must join
+    // through join_fds() (v1).
+    virtual int clone_into_fd() const { return -1; }
     virtual Result<std::uint64_t> cpu_usage_us() const = 0;  // cheap: used for CPU-limit checks
     virtual Result<CgroupUsage> usage() const = 0;
     // Kills every process in the cgroup, including ones that double-forked or left the pid
@@ -75,6 +78,9 @@ struct CgroupOptions {
     // mount point of the unified hierarchy; for v1 it holds one directory per controller.
     std::string fake_root;
     std::string fake_own_path = "/";   // the daemon's own cgroup inside fake_root
+    // v1 only: where to mount the small named hierarchy that switches the kernel to
+    // "favordynmods" (see cgroup_v1.hpp); empty to leave the kernel as it is.
+    std::string favordynmods_mount;
 };
 
 // Detects the hierarchies (from /proc/self/mountinfo and /proc/self/cgroup), picks the

@@ -97,7 +97,7 @@ Result<std::unique_ptr<CgroupBackend>> open_cgroup_backend(const CgroupOptions& 
         if (!v2_dir) return std::move(v2_dir).error();
         return open_cgroup_v2({*v2_dir, options.subtree, {"memory", "pids", "cpu"}});
     }
-    auto v1 = open_cgroup_v1(v1_hierarchies(*layout), options.subtree);
+    auto v1 = open_cgroup_v1(v1_hierarchies(*layout), options.subtree, options.favordynmods_mount);
     if (!v1 && options.version == CgroupVersion::automatic) {
         Error e = std::move(v1).error();
         e.detail += "; and cgroup v2 " +

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,10 +195,35 @@ private:
     bool removed_ = false;
 };
 
+// The named hierarchy that turns on favordynmods (see cgroup_v1.hpp); unmounted on destruction.
+class FavorDynmodsMount {
+public:
+    FavorDynmodsMount() = default;
+    FavorDynmodsMount(const FavorDynmodsMount&) = delete;
+    FavorDynmodsMount& operator=(const FavorDynmodsMount&) = delete;
+    ~FavorDynmodsMount() {
+        if (!path_.empty()) ::umount2(path_.c_str(), MNT_DETACH);
+    }
+
+    Status mount(const std::string& path) {
+        if (auto s = cgfs::ensure_dir(path); !s) return s;
+        if (::mount("cgroup", path.c_str(), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    "none,name=sandboxd,favordynmods") != 0)
+            return Error::system("mount cgroup name=sandboxd,favordynmods on " + path);
+        path_ = path;
+        return {};
+    }
+
+private:
+    std::string path_;
+};
+
 class CgroupV1Backend final : public CgroupBackend {
 public:
     explicit CgroupV1Backend(std::vector<CgroupV1Hierarchy> hierarchies, std::string subtree)
         : hierarchies_(std::move(hierarchies)), subtree_(std::move(subtree)) {}
+
+    Status favor_dynmods(const std::string& path) { return favor_.mount(path); }
 
     Status prepare() {
         for (const auto& h : hierarchies_) {
@@ -320,12 +346,14 @@ private:
 
     std::vector<CgroupV1Hierarchy> hierarchies_;
     std::string subtree_;
+    FavorDynmodsMount favor_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<CgroupBackend>> open_cgroup_v1(std::vector<CgroupV1Hierarchy> hierarchies,
-                                                      const std::string& subtree) {
+                                                      const std::string& subtree,
+                                                      const std::string& favordynmods_mount) {
     for (const char* controller : kRequired) {
         bool found = std::any_of(hierarchies.begin(), hierarchies.end(),
                                  [&](const CgroupV1Hierarchy& h) { return has(h.controllers, controller); });
@@ -340,6 +368,9 @@ Result<std::unique_ptr<CgroupBackend>> open_cgroup_v1(std::vector<CgroupV1Hierar
     });
     auto backend = std::make_unique<CgroupV1Backend>(std::move(hierarchies), subtree);
     if (auto s = backend->prepare(); !s) return std::move(s).error();
+    if (!favordynmods_mount.empty()) {
+        if (auto s = backend->favor_dynmods(favordynmods_mount); !s) return std::move(s).error();
+    }
     return std::unique_ptr<CgroupBackend>(std::move(backend));
 }
 

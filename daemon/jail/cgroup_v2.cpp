@@ -26,9 +26,7 @@ void short_sleep() {
 class JobCgroupV2 final : public JobCgroup {
 public:
     JobCgroupV2(std::string path, UniqueFd dir, UniqueFd procs)
-        : path_(std::move(path)), dir_(std::move(dir)), procs_(std::move(procs)) {
-        join_[0] = procs_.get();
-    }
+        : path_(std::move(path)), dir_(std::move(dir)), procs_(std::move(procs)) {}
     JobCgroupV2(const JobCgroupV2&) = delete;
     JobCgroupV2& operator=(const JobCgroupV2&) = delete;
     ~JobCgroupV2() override { (void)remove(); }
@@ -54,7 +52,9 @@ public:
         return write("cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUs));
     }
 
-    std::span<const int> join_fds() const override { return {join_, procs_ ? 1u : 0u}; }
+    // The jail is cloned straight into the cgroup (CLONE_INTO_CGROUP): nothing to join.
+    std::span<const int> join_fds() const override { return {}; }
+    int clone_into_fd() const override { return dir_.get(); }
 
     Result<std::uint64_t> cpu_usage_us() const override {
         auto text = cgfs::read_file(dir_.get(), path_, "cpu.stat");
@@ -104,7 +104,6 @@ public:
     Status remove() override {
         if (removed_) return {};
         procs_.reset();
-        join_[0] = -1;
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         bool killed = false;
         // rmdir is also the emptiness test: it fails with EBUSY while a process is inside.
@@ -161,7 +160,6 @@ private:
     std::string path_;
     UniqueFd dir_;
     UniqueFd procs_;
-    int join_[1] = {-1};
     std::uint64_t cpu_baseline_ = 0;
     std::uint64_t oom_baseline_ = 0;
     bool removed_ = false;

@@ -165,6 +165,7 @@ private:
         auto status = make_pipe("status");
         if (!status) return std::move(status).error();
 
+        plan_.cgroup_clone_fd = cgroup_->clone_into_fd();
         auto join = cgroup_->join_fds();
         plan_.cgroup_join_fds = join.data();
         plan_.cgroup_join_count = join.size();

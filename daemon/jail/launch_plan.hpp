@@ -41,7 +41,9 @@ struct RlimitSetting {
 };
 
 struct LaunchPlan {
-    // Job cgroup: the supervisor writes "0" into each before anything else.
+    // Job cgroup: cloned straight into it (v2, CLONE_INTO_CGROUP), else the supervisor writes
+    // "0" into each join fd (v1) before anything else.
+    int cgroup_clone_fd = -1;
     const int* cgroup_join_fds = nullptr;
     std::size_t cgroup_join_count = 0;
 

@@ -16,6 +16,10 @@ Result<LaunchedJail> launch_jail(const LaunchPlan& plan) {
     args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_PIDFD;
     args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
     args.exit_signal = SIGCHLD;
+    if (plan.cgroup_clone_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<std::uint64_t>(plan.cgroup_clone_fd);
+    }
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0) return Error::system("clone3 jail");
     if (pid == 0) run_supervisor(plan);  // never returns

@@ -29,7 +29,9 @@ Result<std::unique_ptr<JailRuntime>> open_jail_runtime(const std::string& runtim
     }
     ::chmod(rt->runtime_dir.c_str(), 0755);
     ::chmod(rt->jobs_dir.c_str(), 0711);  // box uids reach their own workspace, list nothing
-    auto backend = open_cgroup_backend(cgroups);
+    CgroupOptions options = cgroups;
+    if (options.favordynmods_mount == "auto") options.favordynmods_mount = runtime_dir + "/cgroup-favordynmods";
+    auto backend = open_cgroup_backend(options);
     if (!backend) return std::move(backend).error();
     rt->cgroups = std::move(*backend);
     rt->last_capability = read_last_capability();

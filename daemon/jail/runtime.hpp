@@ -21,7 +21,8 @@ struct JailRuntime {
     int last_capability = 40;
 };
 
-// Creates the runtime directory layout and opens the cgroup backend.
+// Creates the runtime directory layout and opens the cgroup backend. A favordynmods_mount of
+// "auto" means <runtime_dir>/cgroup-favordynmods.
 Result<std::unique_ptr<JailRuntime>> open_jail_runtime(const std::string& runtime_dir, const CgroupOptions& cgroups);
 
 // Moves the calling process into its own mount namespace whose mounts do not propagate back

@@ -59,6 +59,7 @@ JailHarness::JailHarness() {
     runtime_dir_ = "/run/" + subtree_name();
     jail::CgroupOptions cg;
     cg.subtree = subtree_name();
+    cg.favordynmods_mount = "auto";
     auto rt = jail::open_jail_runtime(runtime_dir_, cg);
     if (!rt) die(rt.error().message());
     runtime_ = std::move(*rt);
