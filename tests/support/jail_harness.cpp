@@ -121,6 +121,18 @@ jail::ExecResult JailHarness::sh(const std::string& script, const RunOptions& op
     return run({"/bin/sh", "-c", script}, options);
 }
 
+jail::ExecResult JailHarness::py(const std::string& code, const RunOptions& options) {
+    return run({"/usr/bin/python3", "-c", code}, options);
+}
+
+std::shared_ptr<const jail::JailTemplate> JailHarness::template_with(const std::function<void(policy::Policy&)>& edit) {
+    policy::Policy p = policy_;
+    edit(p);
+    auto t = jail::compile_jail_template(p);
+    if (!t) die(t.error().message());
+    return *t;
+}
+
 ResourceCounts count_resources() {
     ResourceCounts c;
     std::ifstream mounts("/proc/self/mountinfo");

@@ -3,6 +3,7 @@
 // end even when tests fail), the shipped default policy, and a one-call `run`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,6 +37,9 @@ public:
     // Runs argv in a fresh jail with a fresh workspace.
     jail::ExecResult run(std::vector<std::string> argv, const RunOptions& options = {});
     jail::ExecResult sh(const std::string& script, const RunOptions& options = {});
+    jail::ExecResult py(const std::string& code, const RunOptions& options = {});
+    // A template of the default policy changed by `edit`.
+    std::shared_ptr<const jail::JailTemplate> template_with(const std::function<void(policy::Policy&)>& edit);
     jail::ExecResult run_with(std::shared_ptr<const jail::JailTemplate> jail, std::vector<std::string> argv,
                               const RunOptions& options = {});
 
