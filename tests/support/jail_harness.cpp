@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -42,6 +43,43 @@ public:
     void TearDown() override { JailHarness::get().tear_down(); }
 };
 
+// A test process that crashed could not clean up: remove the cgroup subtrees and runtime
+// directories of test processes that no longer exist.
+void remove_leftovers_of_dead_test_runs() {
+    const std::string prefix = "sandboxd-test-";
+    auto alive = [](const std::string& name, const std::string& pfx) {
+        std::string pid = name.substr(pfx.size());
+        return pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos ||
+               ::access(("/proc/" + pid).c_str(), F_OK) == 0;
+    };
+    std::set<std::string> dead;
+    auto layout = jail::read_cgroup_layout();
+    if (layout) {
+        for (const auto& m : layout->mounts)
+            for (const auto& member : layout->memberships) {
+                bool same = m.unified ? member.controllers.empty() : member.controllers == m.controllers;
+                auto dir = same ? jail::cgroup_dir_in_mount(m, member.path) : Result<std::string>(Error{});
+                if (!dir) continue;
+                if (auto subdirs = jail::cgfs::list_subdirs(*dir))
+                    for (const auto& name : *subdirs)
+                        if (name.rfind(prefix, 0) == 0 && !alive(name, prefix)) dead.insert(name);
+            }
+    }
+    for (const auto& name : dead) {
+        jail::CgroupOptions cg;
+        cg.subtree = name;
+        if (auto backend = jail::open_cgroup_backend(cg)) {
+            (void)(*backend)->remove_stale_jobs();
+            (void)(*backend)->remove_subtree();
+        }
+    }
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/run", ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) == 0 && !alive(name, prefix)) std::filesystem::remove_all(entry.path(), ec);
+    }
+}
+
 }  // namespace
 
 JailHarness& JailHarness::get() {
@@ -56,6 +94,7 @@ JailHarness& JailHarness::get() {
 JailHarness::JailHarness() {
     if (::geteuid() != 0) die("these tests run real jails and need root");
     if (auto s = jail::isolate_mount_namespace(); !s) die(s.error().message());
+    remove_leftovers_of_dead_test_runs();
     runtime_dir_ = "/run/" + subtree_name();
     jail::CgroupOptions cg;
     cg.subtree = subtree_name();
