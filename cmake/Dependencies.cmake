@@ -6,6 +6,11 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 find_package(Boost 1.74 REQUIRED)
+find_package(msgpack-cxx QUIET)
+if(NOT msgpack-cxx_FOUND)
+  find_package(msgpack REQUIRED)  # Debian 12 names the package config "msgpack"
+endif()
+find_package(CLI11 REQUIRED)
 
 if(SANDBOXD_BUILD_TESTS)
   find_package(GTest REQUIRED)

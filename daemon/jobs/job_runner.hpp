@@ -1,0 +1,64 @@
+// Runs one accepted job through its stages, each in a fresh jail sharing the job's workspace:
+//
+//   workspace   box uid, tmpfs, the request's source and files written in
+//   compile     (compiled languages) the compile command; failure ends the job: compile_error
+//   run         the run command (or the request's argv) with the request's stdin and args, or,
+//               with test cases, once per case with its stdin, judged against its expected output
+//
+// and reports a protocol RunResult. Everything is asynchronous on the daemon's event loop.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+
+#include "daemon/jail/execution.hpp"
+#include "daemon/jail/runtime.hpp"
+#include "daemon/jobs/job.hpp"
+
+namespace sbx::jobs {
+
+class JobRunner : public std::enable_shared_from_this<JobRunner> {
+public:
+    using Done = std::function<void(protocol::RunResult)>;
+
+    JobRunner(boost::asio::io_context& io, jail::JailRuntime& runtime, std::shared_ptr<Job> job, Done done);
+    JobRunner(const JobRunner&) = delete;
+    JobRunner& operator=(const JobRunner&) = delete;
+
+    void start();
+    void cancel();
+
+private:
+    struct Stage {
+        std::string name;  // "compile", "run", "test"
+        int test = -1;
+        std::vector<std::string> argv;
+        std::string stdin_data;
+        policy::Limits limits;
+    };
+
+    Status prepare_workspace();
+    std::vector<std::string> stage_env() const;
+    void run_stage(Stage stage, std::function<void(jail::ExecResult)> next);
+    void after_compile(jail::ExecResult r);
+    void run_program();
+    void run_test(size_t index);
+    void after_test(size_t index, jail::ExecResult r);
+    void finish();
+    void fail(const std::string& message);
+
+    boost::asio::io_context& io_;
+    jail::JailRuntime& runtime_;
+    std::shared_ptr<Job> job_;
+    Done done_;
+    std::unique_ptr<jail::Workspace> workspace_;
+    std::shared_ptr<jail::Execution> current_;
+    bool cancelled_ = false;
+    unsigned stage_counter_ = 0;
+    protocol::RunResult result_;
+};
+
+protocol::ExecutionReport to_report(const jail::ExecResult& r);
+
+}  // namespace sbx::jobs

@@ -1,0 +1,65 @@
+// A real sandboxd for end-to-end tests: started as a child process on a socket, runtime
+// directory and cgroup subtree of its own (named after the test process), with its log in a
+// file. Stopped with SIGTERM (SIGKILL after 20 s) and cleaned up, even after kill -9.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "protocol/client.hpp"
+
+namespace sbx::testing {
+
+struct DaemonOptions {
+    std::string policies_dir;  // default: the source tree's
+    std::string languages_dir;
+    std::vector<std::string> extra_args;
+};
+
+class DaemonProcess {
+public:
+    explicit DaemonProcess(DaemonOptions options = {});
+    ~DaemonProcess();
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    const std::string& socket() const { return socket_; }
+    const std::string& dir() const { return dir_; }
+    const std::string& cgroup_name() const { return cgroup_name_; }
+    const std::string& runtime_dir() const { return runtime_dir_; }
+    pid_t pid() const { return pid_; }
+    std::string log() const;
+
+    protocol::Client client() const;
+    void signal(int sig) const;
+    // SIGTERM and wait; returns the exit status.
+    int stop();
+    void kill9();
+    void start();
+
+    // Job cgroup directories under this daemon's subtree, over all hierarchies.
+    std::vector<std::string> job_cgroups() const;
+
+private:
+    void wait_ready();
+    void remove_everything();
+
+    DaemonOptions options_;
+    std::string dir_;
+    std::string socket_;
+    std::string runtime_dir_;
+    std::string cgroup_name_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+};
+
+// Paths of the built programs.
+std::string sandboxd_binary();
+std::string sandboxctl_binary();
+
+// Processes on the host whose command line contains `marker`.
+int processes_with(const std::string& marker);
+
+}  // namespace sbx::testing
