@@ -69,7 +69,9 @@ TEST(CgroupV2Kernel, CloneIntoKillAndRemoveOnTheUnifiedHierarchy) {
         // A grandchild that leaves its parent, then both wait to be killed.
         if (fork() == 0) {
             setsid();
+            pid_t middle = getpid();
             if (fork() == 0) {
+                while (getppid() == middle) usleep(1000);  // until its parent is gone
                 (void)!write(ready[1], "g", 1);
                 pause();
             }
