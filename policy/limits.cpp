@@ -96,4 +96,22 @@ Result<Limits> resolve_limits(const LimitBounds& bounds, const LimitRequest& req
     return out;
 }
 
+LimitRequest LimitRequest::overridden_by(const LimitRequest& other) const {
+    LimitRequest out = *this;
+    auto take = [](auto& into, const auto& from) {
+        if (from) into = from;
+    };
+    take(out.memory_bytes, other.memory_bytes);
+    take(out.pids, other.pids);
+    take(out.wall_time, other.wall_time);
+    take(out.cpu_time, other.cpu_time);
+    take(out.cpu_cores, other.cpu_cores);
+    take(out.output_bytes, other.output_bytes);
+    take(out.tmpfs_bytes, other.tmpfs_bytes);
+    take(out.open_files, other.open_files);
+    take(out.file_size_bytes, other.file_size_bytes);
+    take(out.stack_bytes, other.stack_bytes);
+    return out;
+}
+
 }  // namespace sbx::policy

@@ -65,6 +65,10 @@ struct LimitRequest {
     std::optional<std::uint32_t> open_files;
     std::optional<std::uint64_t> file_size_bytes;
     std::optional<std::uint64_t> stack_bytes;
+
+    // This request with every field `other` sets replaced (a test case's limits over its run's).
+    LimitRequest overridden_by(const LimitRequest& other) const;
+    bool operator==(const LimitRequest&) const = default;
 };
 
 // Effective limits, or an error naming the first field that asks for more than the policy's

@@ -1,8 +1,7 @@
 // Picks the cgroup backend: v2 when the unified hierarchy offers memory, pids and cpu to the
 // daemon's cgroup, else v1 when those controllers are mounted as v1 hierarchies.
-#include <fstream>
-#include <sstream>
 
+#include "common/text_file.hpp"
 #include "daemon/jail/cgroup.hpp"
 #include "daemon/jail/cgroup_discovery.hpp"
 #include "daemon/jail/cgroup_fs.hpp"
@@ -13,15 +12,8 @@ namespace sbx::jail {
 
 namespace {
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 bool offers_v2_controllers(const std::string& own_dir) {
-    std::string text = " " + read_text(own_dir + "/cgroup.controllers");
+    std::string text = " " + read_text_file(own_dir + "/cgroup.controllers");
     for (const char* c : {"memory", "pids", "cpu"}) {
         if (text.find(std::string(" ") + c + " ") == std::string::npos &&
             text.find(std::string(" ") + c + "\n") == std::string::npos)

@@ -1,8 +1,8 @@
 #include "daemon/jail/cgroup_discovery.hpp"
 
-#include <fstream>
 #include <set>
-#include <sstream>
+
+#include "common/text_file.hpp"
 
 namespace sbx::jail {
 
@@ -40,13 +40,6 @@ bool is_v1_controller(std::string_view name) {
         "cpu",   "cpuacct",    "cpuset",   "memory",  "devices", "freezer", "net_cls",
         "blkio", "perf_event", "net_prio", "hugetlb", "pids",    "rdma",    "misc"};
     return known.count(name) != 0;
-}
-
-std::string read_whole(const char* path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -113,9 +106,9 @@ Result<std::string> cgroup_dir_in_mount(const CgroupMount& mount, const std::str
 
 Result<CgroupLayout> read_cgroup_layout() {
     CgroupLayout layout;
-    std::string mountinfo = read_whole("/proc/self/mountinfo");
+    std::string mountinfo = read_text_file("/proc/self/mountinfo");
     if (mountinfo.empty()) return Error::invalid("/proc/self/mountinfo", "empty or unreadable");
-    std::string cgroups = read_whole("/proc/self/cgroup");
+    std::string cgroups = read_text_file("/proc/self/cgroup");
     if (cgroups.empty()) return Error::invalid("/proc/self/cgroup", "empty or unreadable");
     layout.mounts = parse_cgroup_mounts(mountinfo);
     layout.memberships = parse_proc_cgroup(cgroups);

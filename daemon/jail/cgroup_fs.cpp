@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <charconv>
 
 namespace sbx::jail::cgfs {
@@ -97,6 +99,20 @@ std::vector<pid_t> parse_pids(std::string_view text) {
         }
     }
     return pids;
+}
+
+Status wait_until(const std::function<Result<bool>()>& done, std::chrono::milliseconds timeout,
+                  const std::string& what) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto finished = done();
+        if (!finished) return std::move(finished).error();
+        if (*finished) return {};
+        if (std::chrono::steady_clock::now() > deadline)
+            return Error::invalid(what, "not done after " + std::to_string(timeout.count()) + " ms");
+        timespec ts{0, 200 * 1000};
+        ::nanosleep(&ts, nullptr);
+    }
 }
 
 Result<std::vector<std::string>> list_subdirs(const std::string& path) {

@@ -4,7 +4,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,10 @@ Result<std::uint64_t> read_u64(int dirfd, const std::string& dir, const char* na
 // "key value" lines (memory.events, cpu.stat, memory.oom_control).
 std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key);
 std::vector<pid_t> parse_pids(std::string_view text);
+
+// Polls `done` every 200 us until it answers true; after `timeout` fails with "<what> after N ms".
+Status wait_until(const std::function<Result<bool>()>& done, std::chrono::milliseconds timeout,
+                  const std::string& what);
 
 // Lists the subdirectories of a directory (job cgroups under jobs/).
 Result<std::vector<std::string>> list_subdirs(const std::string& path);

@@ -25,11 +25,6 @@ bool has(const std::vector<std::string>& list, std::string_view item) {
     return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-void short_sleep() {
-    timespec ts{0, 200 * 1000};  // 200 us
-    ::nanosleep(&ts, nullptr);
-}
-
 struct Dir {
     std::string path;
     std::vector<std::string> controllers;
@@ -123,37 +118,36 @@ public:
         const char* want = frozen ? "FROZEN" : "THAWED";
         if (auto s = cgfs::write_file(freezer_->fd.get(), freezer_->path, "freezer.state", want); !s) return s;
         if (!frozen) return {};
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        for (;;) {
-            auto state = cgfs::read_file(freezer_->fd.get(), freezer_->path, "freezer.state");
-            if (!state) return std::move(state).error();
-            if (state->rfind("FROZEN", 0) == 0) return {};
-            if (std::chrono::steady_clock::now() > deadline)
-                return Error::invalid("freeze " + freezer_->path, "still " + *state + " after 2 s");
-            short_sleep();
-        }
+        return cgfs::wait_until(
+            [this]() -> Result<bool> {
+                auto state = cgfs::read_file(freezer_->fd.get(), freezer_->path, "freezer.state");
+                if (!state) return std::move(state).error();
+                return state->rfind("FROZEN", 0) == 0;
+            },
+            std::chrono::seconds(2), "freeze " + freezer_->path);
     }
 
     Status remove() override {
         if (removed_) return {};
         bool killed = false;
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         for (auto& dir : dirs_) {
             dir.procs.reset();
             dir.fd.reset();
         }
         for (auto& dir : dirs_) {
             // rmdir is also the emptiness test: it fails with EBUSY while a process is inside.
-            while (::rmdir(dir.path.c_str()) != 0) {
-                if (errno == ENOENT) break;
-                if (errno != EBUSY || std::chrono::steady_clock::now() > deadline)
-                    return Error::system("rmdir " + dir.path);
-                if (!killed) {
-                    reopen_for_kill();
-                    killed = true;
-                }
-                short_sleep();
-            }
+            auto removed = cgfs::wait_until(
+                [&]() -> Result<bool> {
+                    if (::rmdir(dir.path.c_str()) == 0 || errno == ENOENT) return true;
+                    if (errno != EBUSY) return Error::system("rmdir " + dir.path);
+                    if (!killed) {
+                        reopen_for_kill();
+                        killed = true;
+                    }
+                    return false;
+                },
+                std::chrono::seconds(5), "rmdir " + dir.path);
+            if (!removed) return removed;
         }
         removed_ = true;
         return {};

@@ -18,11 +18,6 @@ namespace {
 
 constexpr std::uint64_t kCpuPeriodUs = 100000;
 
-void short_sleep() {
-    timespec ts{0, 200 * 1000};  // 200 us
-    ::nanosleep(&ts, nullptr);
-}
-
 class JobCgroupV2 final : public JobCgroup {
 public:
     JobCgroupV2(std::string path, UniqueFd dir, UniqueFd procs)
@@ -90,33 +85,26 @@ public:
     Status set_frozen(bool frozen) override {
         if (auto s = write("cgroup.freeze", frozen ? "1" : "0"); !s) return s;
         if (!frozen) return {};
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        for (;;) {
-            auto events = cgfs::read_file(dir_.get(), path_, "cgroup.events");
-            if (!events) return std::move(events).error();
-            if (cgfs::keyed_value(*events, "frozen").value_or(0) == 1) return {};
-            if (std::chrono::steady_clock::now() > deadline)
-                return Error::invalid("freeze " + path_, "not frozen after 2 s");
-            short_sleep();
-        }
+        return cgfs::wait_until([this] { return events_say("frozen", 1); }, std::chrono::seconds(2), "freeze " + path_);
     }
 
     Status remove() override {
         if (removed_) return {};
         procs_.reset();
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         bool killed = false;
         // rmdir is also the emptiness test: it fails with EBUSY while a process is inside.
-        while (::rmdir(path_.c_str()) != 0) {
-            if (errno == ENOENT) break;
-            if (errno != EBUSY || std::chrono::steady_clock::now() > deadline)
-                return Error::system("rmdir " + path_);
-            if (!killed) {
-                (void)kill_all();
-                killed = true;
-            }
-            short_sleep();
-        }
+        auto removed = cgfs::wait_until(
+            [&]() -> Result<bool> {
+                if (::rmdir(path_.c_str()) == 0 || errno == ENOENT) return true;
+                if (errno != EBUSY) return Error::system("rmdir " + path_);
+                if (!killed) {
+                    (void)kill_all();
+                    killed = true;
+                }
+                return false;
+            },
+            std::chrono::seconds(5), "rmdir " + path_);
+        if (!removed) return removed;
         dir_.reset();
         removed_ = true;
         return {};
@@ -146,15 +134,15 @@ private:
     }
 
     Status wait_unpopulated() {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        for (;;) {
-            auto events = cgfs::read_file(dir_.get(), path_, "cgroup.events");
-            if (!events) return std::move(events).error();
-            if (cgfs::keyed_value(*events, "populated").value_or(0) == 0) return {};
-            if (std::chrono::steady_clock::now() > deadline)
-                return Error::invalid("kill " + path_, "processes remain 2 s after cgroup.kill");
-            short_sleep();
-        }
+        return cgfs::wait_until([this] { return events_say("populated", 0); }, std::chrono::seconds(2),
+                                "kill " + path_ + ": processes remain, emptying");
+    }
+
+    // Whether cgroup.events has `key` at `value`.
+    Result<bool> events_say(std::string_view key, std::uint64_t value) const {
+        auto events = cgfs::read_file(dir_.get(), path_, "cgroup.events");
+        if (!events) return std::move(events).error();
+        return cgfs::keyed_value(*events, key).value_or(value + 1) == value;
     }
 
     std::string path_;

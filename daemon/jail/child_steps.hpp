@@ -3,6 +3,8 @@
 // and on failure fills StepError with which step, errno and an index (mount step, rlimit).
 #pragma once
 
+#include <cerrno>
+
 #include "daemon/jail/child_report.hpp"
 #include "daemon/jail/launch_plan.hpp"
 
@@ -13,6 +15,14 @@ struct StepError {
     int err = 0;
     int index = -1;
 };
+
+// Records a failed step with the current errno; returns false so steps chain with &&.
+inline bool fail_step(StepError* e, SetupStep step, int index = -1) noexcept {
+    e->step = step;
+    e->err = errno;
+    e->index = index;
+    return false;
+}
 
 // supervisor.cpp: PID 1 of the jail. Sets up, forks the payload, reaps, reports. Never returns.
 [[noreturn]] void run_supervisor(const LaunchPlan& plan) noexcept;

@@ -13,29 +13,21 @@
 
 namespace sbx::jail {
 
-namespace {
-bool fail(StepError* e, SetupStep step) noexcept {
-    e->step = step;
-    e->err = errno;
-    return false;
-}
-}  // namespace
-
 bool drop_privileges(const LaunchPlan& p, StepError* e) noexcept {
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(e, SetupStep::no_new_privs);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail_step(e, SetupStep::no_new_privs);
     for (int cap = 0; cap <= p.last_capability; ++cap) {
         if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-            return fail(e, SetupStep::drop_bounding_caps);
+            return fail_step(e, SetupStep::drop_bounding_caps);
     }
-    if (::setgroups(0, nullptr) != 0) return fail(e, SetupStep::setgroups);
-    if (::setresgid(p.gid, p.gid, p.gid) != 0) return fail(e, SetupStep::setresgid);
-    if (::setresuid(p.uid, p.uid, p.uid) != 0) return fail(e, SetupStep::setresuid);
+    if (::setgroups(0, nullptr) != 0) return fail_step(e, SetupStep::setgroups);
+    if (::setresgid(p.gid, p.gid, p.gid) != 0) return fail_step(e, SetupStep::setresgid);
+    if (::setresuid(p.uid, p.uid, p.uid) != 0) return fail_step(e, SetupStep::setresuid);
     // The uid change emptied permitted and effective; inheritable and ambient are cleared here.
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-    if (::syscall(SYS_capset, &header, data) != 0) return fail(e, SetupStep::clear_caps);
+    if (::syscall(SYS_capset, &header, data) != 0) return fail_step(e, SetupStep::clear_caps);
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-        return fail(e, SetupStep::clear_caps);
+        return fail_step(e, SetupStep::clear_caps);
     return true;
 }
 

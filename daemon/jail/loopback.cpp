@@ -23,10 +23,7 @@ bool bring_up_loopback(StepError* e) noexcept {
             ok = ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
         }
     }
-    if (!ok) {
-        e->step = SetupStep::loopback;
-        e->err = errno;
-    }
+    if (!ok) fail_step(e, SetupStep::loopback);
     if (fd >= 0) ::close(fd);
     return ok;
 }

@@ -16,13 +16,6 @@ namespace sbx::jail {
 
 namespace {
 
-bool fail(StepError* e, SetupStep step, int index = -1) noexcept {
-    e->step = step;
-    e->err = errno;
-    e->index = index;
-    return false;
-}
-
 bool write_all(int fd, const char* data, std::size_t len) noexcept {
     while (len > 0) {
         ssize_t n = ::write(fd, data, len);
@@ -72,18 +65,18 @@ bool run_step(const MountStep& s) noexcept {
 
 bool build_root_filesystem(const LaunchPlan& p, StepError* e) noexcept {
     // Nothing we mount may propagate back to the host, nor host mounts into the jail.
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail(e, SetupStep::mount_private);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail_step(e, SetupStep::mount_private);
     if (::mount("tmpfs", p.staging_root, "tmpfs", MS_NOSUID | MS_NODEV, p.root_tmpfs_options) != 0)
-        return fail(e, SetupStep::mount_root);
+        return fail_step(e, SetupStep::mount_root);
     for (std::size_t i = 0; i < p.mount_step_count; ++i)
-        if (!run_step(p.mount_steps[i])) return fail(e, SetupStep::mount_step, static_cast<int>(i));
+        if (!run_step(p.mount_steps[i])) return fail_step(e, SetupStep::mount_step, static_cast<int>(i));
 
     // pivot_root(".", ".") stacks the old root under the new one; detaching "." then drops it.
     if (::chdir(p.staging_root) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0)
-        return fail(e, SetupStep::pivot_root);
-    if (::umount2(".", MNT_DETACH) != 0 || ::chdir("/") != 0) return fail(e, SetupStep::pivot_root);
+        return fail_step(e, SetupStep::pivot_root);
+    if (::umount2(".", MNT_DETACH) != 0 || ::chdir("/") != 0) return fail_step(e, SetupStep::pivot_root);
     if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
-        return fail(e, SetupStep::remount_root);
+        return fail_step(e, SetupStep::remount_root);
     return true;
 }
 

@@ -16,12 +16,6 @@ namespace {
 
 constexpr int kStatusFd = 3;  // the status pipe's place in the payload, close-on-exec
 
-bool fail(StepError* e, SetupStep step) noexcept {
-    e->step = step;
-    e->err = errno;
-    return false;
-}
-
 // Moves stdin/stdout/stderr/status to 0..3. They are first copied to >= 4 so a dup2 onto a
 // low number can never overwrite a source that sits there.
 bool install_stdio(const LaunchPlan& p, StepError* e) noexcept {
@@ -29,16 +23,16 @@ bool install_stdio(const LaunchPlan& p, StepError* e) noexcept {
     int high[4];
     for (int i = 0; i < 4; ++i) {
         high[i] = ::fcntl(src[i], F_DUPFD_CLOEXEC, 4);
-        if (high[i] < 0) return fail(e, SetupStep::stdio);
+        if (high[i] < 0) return fail_step(e, SetupStep::stdio);
     }
     for (int i = 0; i < 3; ++i)
-        if (::dup2(high[i], i) != i) return fail(e, SetupStep::stdio);
-    if (::dup3(high[3], kStatusFd, O_CLOEXEC) != kStatusFd) return fail(e, SetupStep::stdio);
+        if (::dup2(high[i], i) != i) return fail_step(e, SetupStep::stdio);
+    if (::dup3(high[3], kStatusFd, O_CLOEXEC) != kStatusFd) return fail_step(e, SetupStep::stdio);
     return true;
 }
 
 bool close_inherited_fds(StepError* e) noexcept {
-    if (::close_range(kStatusFd + 1, ~0u, 0) != 0) return fail(e, SetupStep::close_fds);
+    if (::close_range(kStatusFd + 1, ~0u, 0) != 0) return fail_step(e, SetupStep::close_fds);
     return true;
 }
 
@@ -81,18 +75,18 @@ void run_payload(const LaunchPlan& p) noexcept {
     StepError e;
     int status_fd = p.status_fd;
     if (::setsid() < 0) {
-        fail(&e, SetupStep::setsid);
+        fail_step(&e, SetupStep::setsid);
         report_failure_and_exit(status_fd, e);
     }
     if (!install_stdio(p, &e)) report_failure_and_exit(status_fd, e);
     status_fd = kStatusFd;
     bool ready = close_inherited_fds(&e) &&
-                 (::chdir(p.cwd) == 0 || fail(&e, SetupStep::chdir)) && apply_rlimits(p, &e) &&
+                 (::chdir(p.cwd) == 0 || fail_step(&e, SetupStep::chdir)) && apply_rlimits(p, &e) &&
                  drop_privileges(p, &e) && install_seccomp(p.seccomp, &e);
     if (!ready) report_failure_and_exit(status_fd, e);
     ::umask(022);
     exec_program(p);
-    fail(&e, SetupStep::execve);
+    fail_step(&e, SetupStep::execve);
     report_failure_and_exit(status_fd, e);
 }
 

@@ -34,12 +34,8 @@ const char* rlimit_name(int resource) {
 
 bool apply_rlimits(const LaunchPlan& p, StepError* e) noexcept {
     for (std::size_t i = 0; i < p.rlimit_count; ++i) {
-        if (::setrlimit(static_cast<__rlimit_resource>(p.rlimits[i].resource), &p.rlimits[i].value) != 0) {
-            e->step = SetupStep::rlimit;
-            e->err = errno;
-            e->index = static_cast<int>(i);
-            return false;
-        }
+        if (::setrlimit(static_cast<__rlimit_resource>(p.rlimits[i].resource), &p.rlimits[i].value) != 0)
+            return fail_step(e, SetupStep::rlimit, static_cast<int>(i));
     }
     return true;
 }

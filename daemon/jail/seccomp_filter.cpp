@@ -111,11 +111,7 @@ Result<std::unique_ptr<SeccompProgram>> compile_seccomp(const policy::SeccompPol
 
 bool install_seccomp(const sock_fprog* program, StepError* e) noexcept {
     if (program == nullptr) return true;
-    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program, 0, 0) != 0) {
-        e->step = SetupStep::seccomp;
-        e->err = errno;
-        return false;
-    }
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program, 0, 0) != 0) return fail_step(e, SetupStep::seccomp);
     return true;
 }
 

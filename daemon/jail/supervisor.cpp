@@ -22,13 +22,6 @@ namespace sbx::jail {
 
 namespace {
 
-bool fail(StepError* e, SetupStep step, int index = -1) noexcept {
-    e->step = step;
-    e->err = errno;
-    e->index = index;
-    return false;
-}
-
 // The daemon may block or ignore signals; a jail starts from the defaults.
 bool reset_signals(StepError* e) noexcept {
     struct sigaction dfl {};
@@ -39,25 +32,25 @@ bool reset_signals(StepError* e) noexcept {
     }
     sigset_t none;
     sigemptyset(&none);
-    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) return fail(e, SetupStep::signals);
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) return fail_step(e, SetupStep::signals);
     return true;
 }
 
 bool join_cgroups(const LaunchPlan& p, StepError* e) noexcept {
     for (std::size_t i = 0; i < p.cgroup_join_count; ++i) {
-        if (::write(p.cgroup_join_fds[i], "0", 1) != 1) return fail(e, SetupStep::join_cgroup, static_cast<int>(i));
+        if (::write(p.cgroup_join_fds[i], "0", 1) != 1) return fail_step(e, SetupStep::join_cgroup, static_cast<int>(i));
     }
     return true;
 }
 
 // After joining, so the namespace's root is the job cgroup.
 bool enter_cgroup_namespace(StepError* e) noexcept {
-    if (::unshare(CLONE_NEWCGROUP) != 0) return fail(e, SetupStep::unshare_cgroupns);
+    if (::unshare(CLONE_NEWCGROUP) != 0) return fail_step(e, SetupStep::unshare_cgroupns);
     return true;
 }
 
 bool set_hostname(const LaunchPlan& p, StepError* e) noexcept {
-    if (::sethostname(p.hostname, p.hostname_len) != 0) return fail(e, SetupStep::hostname);
+    if (::sethostname(p.hostname, p.hostname_len) != 0) return fail_step(e, SetupStep::hostname);
     return true;
 }
 

@@ -68,23 +68,9 @@ protocol::Decoded<JobSpec> validate_run(std::shared_ptr<const Registry> registry
         return refuse(ErrorCode::limit_exceeded, "run.compile_limits: " + compile_limits.error().message());
     spec.compile_limits = *compile_limits;
     for (size_t i = 0; i < request.tests.size(); ++i) {
-        // A test case's limits start from the run's, and may only lower them further.
-        policy::LimitRequest merged = request.limits;
-        const auto& t = request.tests[i].limits;
-        auto take = [](auto& into, const auto& from) {
-            if (from) into = from;
-        };
-        take(merged.memory_bytes, t.memory_bytes);
-        take(merged.pids, t.pids);
-        take(merged.wall_time, t.wall_time);
-        take(merged.cpu_time, t.cpu_time);
-        take(merged.cpu_cores, t.cpu_cores);
-        take(merged.output_bytes, t.output_bytes);
-        take(merged.tmpfs_bytes, t.tmpfs_bytes);
-        take(merged.open_files, t.open_files);
-        take(merged.file_size_bytes, t.file_size_bytes);
-        take(merged.stack_bytes, t.stack_bytes);
-        auto case_limits = policy::resolve_limits(spec.policy->limits, merged);
+        // A test case's limits start from the run's; the policy bounds both.
+        auto case_limits =
+            policy::resolve_limits(spec.policy->limits, request.limits.overridden_by(request.tests[i].limits));
         if (!case_limits)
             return refuse(ErrorCode::limit_exceeded,
                           "run.tests[" + std::to_string(i) + "].limits: " + case_limits.error().message());

@@ -5,24 +5,18 @@
 #include <sys/mount.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "common/text_file.hpp"
 
 namespace sbx::server {
 
 namespace {
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // The real uid from /proc/<pid>/status, or -1; also -1 for zombies, which are dead already
 // and only wait for their parent (or init) to reap them.
 long uid_of(const std::string& pid) {
-    std::istringstream status(read_text("/proc/" + pid + "/status"));
+    std::istringstream status(read_text_file("/proc/" + pid + "/status"));
     std::string line;
     long uid = -1;
     while (std::getline(status, line)) {
@@ -49,7 +43,7 @@ void remove_box_processes(const jobs::Registry& registry, const std::string& sub
         if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
         long uid = uid_of(pid);
         if (uid < 0 || !in_box_range(uid, registry)) continue;
-        std::string cgroups = read_text("/proc/" + pid + "/cgroup");
+        std::string cgroups = read_text_file("/proc/" + pid + "/cgroup");
         if (cgroups.find(ours) != std::string::npos) {
             ::kill(std::stoi(pid), SIGKILL);
             report.removed.push_back("process " + pid + " (uid " + std::to_string(uid) + ")");

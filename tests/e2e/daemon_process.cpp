@@ -1,6 +1,5 @@
 #include "tests/e2e/daemon_process.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,9 +13,8 @@
 #include <thread>
 
 #include "daemon/jail/cgroup.hpp"
-#include "daemon/jail/cgroup_discovery.hpp"
-#include "daemon/jail/cgroup_fs.hpp"
 #include "policy/catalog.hpp"
+#include "tests/support/host_inspection.hpp"
 
 namespace sbx::testing {
 
@@ -25,19 +23,6 @@ using namespace std::chrono_literals;
 
 std::string sandboxd_binary() { return SANDBOXD_BINARY; }
 std::string sandboxctl_binary() { return SANDBOXCTL_BINARY; }
-
-int processes_with(const std::string& marker) {
-    int n = 0;
-    DIR* proc = opendir("/proc");
-    while (dirent* e = readdir(proc)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline.find(marker) != std::string::npos) ++n;
-    }
-    closedir(proc);
-    return n;
-}
 
 DaemonProcess::DaemonProcess(DaemonOptions options) : options_(std::move(options)) {
     static int counter = 0;
@@ -138,23 +123,7 @@ void DaemonProcess::kill9() {
     pid_ = -1;
 }
 
-std::vector<std::string> DaemonProcess::job_cgroups() const {
-    std::vector<std::string> out;
-    auto layout = jail::read_cgroup_layout();
-    if (!layout) return out;
-    for (const auto& m : layout->mounts) {
-        for (const auto& member : layout->memberships) {
-            bool same = m.unified ? member.controllers.empty() : member.controllers == m.controllers;
-            if (!same) continue;
-            auto dir = jail::cgroup_dir_in_mount(m, member.path);
-            if (!dir) continue;
-            std::string jobs = *dir + "/" + cgroup_name_ + "/jobs";
-            if (auto subdirs = jail::cgfs::list_subdirs(jobs))
-                for (const auto& s : *subdirs) out.push_back(jobs + "/" + s);
-        }
-    }
-    return out;
-}
+std::vector<std::string> DaemonProcess::job_cgroups() const { return job_cgroup_dirs(cgroup_name_); }
 
 // After a kill -9 nothing removed the daemon's cgroups: do it here, as its next start would.
 void DaemonProcess::remove_everything() {

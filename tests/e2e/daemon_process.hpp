@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocol/client.hpp"
+#include "tests/support/host_inspection.hpp"
 
 namespace sbx::testing {
 
@@ -58,8 +59,5 @@ private:
 // Paths of the built programs.
 std::string sandboxd_binary();
 std::string sandboxctl_binary();
-
-// Processes on the host whose command line contains `marker`.
-int processes_with(const std::string& marker);
 
 }  // namespace sbx::testing

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 
+#include "tests/support/host_inspection.hpp"
 #include "tests/support/jail_harness.hpp"
 
 namespace sbx::testing {
@@ -18,20 +19,6 @@ namespace {
 
 using jail::JobStatus;
 using namespace std::chrono_literals;
-
-// Processes on the whole host whose command line contains `marker`.
-int processes_with(const std::string& marker) {
-    int n = 0;
-    DIR* proc = opendir("/proc");
-    while (dirent* e = readdir(proc)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline.find(marker) != std::string::npos) ++n;
-    }
-    closedir(proc);
-    return n;
-}
 
 TEST(JailCleanup, BackgroundSleepIsGoneWhenTheJobEnds) {
     auto r = JailHarness::get().sh("sleep 987.654 & echo started");

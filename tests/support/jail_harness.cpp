@@ -1,5 +1,7 @@
 #include "tests/support/jail_harness.hpp"
 
+#include "tests/support/host_inspection.hpp"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -181,18 +183,7 @@ ResourceCounts count_resources() {
     std::ifstream children("/proc/self/task/" + std::to_string(::getpid()) + "/children");
     std::string pid;
     while (children >> pid) ++c.child_processes;
-    auto layout = jail::read_cgroup_layout();
-    if (layout) {
-        for (const auto& m : layout->mounts) {
-            for (const auto& member : layout->memberships) {
-                bool same = m.unified ? member.controllers.empty() : member.controllers == m.controllers;
-                if (!same) continue;
-                auto dir = jail::cgroup_dir_in_mount(m, member.path);
-                if (!dir) continue;
-                if (auto jobs = jail::cgfs::list_subdirs(*dir + "/" + subtree_name() + "/jobs")) c.job_cgroups += jobs->size();
-            }
-        }
-    }
+    c.job_cgroups = job_cgroup_dirs(subtree_name()).size();
     return c;
 }
 

@@ -55,11 +55,6 @@ inline RunRequest full_run() {
     return r;
 }
 
-inline auto tie(const policy::LimitRequest& l) {
-    return std::tie(l.memory_bytes, l.pids, l.wall_time, l.cpu_time, l.cpu_cores, l.output_bytes, l.tmpfs_bytes,
-                    l.open_files, l.file_size_bytes, l.stack_bytes);
-}
-
 inline void expect_same(const RunRequest& a, const RunRequest& b) {
     EXPECT_EQ(a.policy, b.policy);
     EXPECT_EQ(a.language, b.language);
@@ -69,14 +64,14 @@ inline void expect_same(const RunRequest& a, const RunRequest& b) {
     EXPECT_EQ(a.args, b.args);
     EXPECT_EQ(a.stdin_data, b.stdin_data);
     EXPECT_EQ(a.env, b.env);
-    EXPECT_TRUE(tie(a.limits) == tie(b.limits));
-    EXPECT_TRUE(tie(a.compile_limits) == tie(b.compile_limits));
+    EXPECT_TRUE(a.limits == b.limits);
+    EXPECT_TRUE(a.compile_limits == b.compile_limits);
     EXPECT_EQ(a.stream, b.stream);
     ASSERT_EQ(a.tests.size(), b.tests.size());
     for (std::size_t i = 0; i < a.tests.size(); ++i) {
         EXPECT_EQ(a.tests[i].stdin_data, b.tests[i].stdin_data) << "test " << i;
         EXPECT_EQ(a.tests[i].expected_output, b.tests[i].expected_output) << "test " << i;
-        EXPECT_TRUE(tie(a.tests[i].limits) == tie(b.tests[i].limits)) << "test " << i;
+        EXPECT_TRUE(a.tests[i].limits == b.tests[i].limits) << "test " << i;
     }
     EXPECT_EQ(a.compare, b.compare);
     EXPECT_EQ(a.float_tolerance, b.float_tolerance);

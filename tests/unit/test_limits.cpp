@@ -141,3 +141,24 @@ TEST(ResolveLimits, FirstFailingFieldIsReported) {
 
 }  // namespace
 }  // namespace sbx::policy
+
+namespace sbx::policy {
+namespace {
+
+TEST(LimitRequestOverride, FieldsSetByTheOtherWin) {
+    LimitRequest run;
+    run.memory_bytes = 128ull << 20;
+    run.wall_time = std::chrono::seconds(5);
+    LimitRequest test_case;
+    test_case.wall_time = std::chrono::seconds(1);
+    test_case.pids = 8;
+    LimitRequest merged = run.overridden_by(test_case);
+    EXPECT_EQ(merged.memory_bytes, 128ull << 20);
+    EXPECT_EQ(merged.wall_time, std::chrono::seconds(1));
+    EXPECT_EQ(merged.pids, 8u);
+    EXPECT_FALSE(merged.cpu_time);
+    EXPECT_EQ(run.overridden_by(LimitRequest{}), run);
+}
+
+}  // namespace
+}  // namespace sbx::policy
