@@ -11,6 +11,12 @@ if [[ ${1:-} == --sanitize ]]; then
     build_dir=${BUILD_DIR:-build-asan}
 fi
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOXD_SANITIZE=$sanitize > /dev/null
+launcher=()
+# Rebuilds after small changes are much cheaper with ccache, when it is installed.
+if command -v ccache > /dev/null; then
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOXD_SANITIZE=$sanitize "${launcher[@]}" > /dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 echo "built in $build_dir"
