@@ -19,8 +19,9 @@ namespace {
 std::filesystem::path default_policy_root() {
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::string build_dir = SANDBOXD_BUILD_DIR;
-    if (!ec && exe.string().rfind(build_dir + "/", 0) == 0) return sbx::policy::source_tree_policy_dir();
+    // The very file the build wrote, not a copy installed below the build directory (the
+    // install tests stage one there).
+    if (!ec && exe == std::filesystem::path(SANDBOXD_BUILT_BINARY)) return sbx::policy::source_tree_policy_dir();
     return SANDBOXD_CONFIG_DIR;
 }
 
