@@ -23,7 +23,6 @@ import pwd
 import re
 import resource
 import shlex
-import shutil
 import signal
 import socket
 import stat
@@ -477,10 +476,8 @@ class Service:
             cred += ["--bounding-set", bounding]
         if self.unit.boolean(s, "NoNewPrivileges"):
             cred += ["--no-new-privs"]
-        writable = [v for k in ("RuntimeDirectory", "StateDirectory", "CacheDirectory")
-                    for v in env.get({"RuntimeDirectory": "RUNTIME_DIRECTORY",
-                                      "StateDirectory": "STATE_DIRECTORY",
-                                      "CacheDirectory": "CACHE_DIRECTORY"}[k], "").split(":") if v]
+        writable = [path for name in ("RUNTIME_DIRECTORY", "STATE_DIRECTORY", "CACHE_DIRECTORY")
+                    for path in env.get(name, "").split(":") if path]
         mounts = self._namespace_script(writable)
         if mounts:
             wrapper = ["unshare", "--mount", "--propagation", "slave", "sh", "-ec",

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from installtest import check, fail, install_tree, read, run
+from installtest import check, install_tree, read, run
 
 tree = install_tree()
 source = os.environ["SANDBOXD_SOURCE_DIR"]
