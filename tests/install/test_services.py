@@ -189,9 +189,8 @@ try:
         except OSError:
             return None, b""
 
-    wait_for(lambda: request("/healthz")[0] is not None, "sandbox-http to listen on port 8000")
-    status, body = request("/healthz")
-    check(status == 200, f"/healthz: {status} {body!r}\n{proxy.log()}")
+    # 200 once it listens and its connections to sandboxd are up (503 before).
+    wait_for(lambda: request("/healthz")[0] == 200, f"/healthz to answer 200:\n{proxy.log()}", timeout=20)
     auth = {"X-Auth-Token": token, "Content-Type": "application/json"}
     status, body = request("/v1/run", json.dumps({"language": "python", "source": "print(6 * 7)"}).encode(), auth)
     check(status == 200, f"/v1/run: {status} {body!r}\n{proxy.log()}\n{daemon.log()}")
