@@ -14,13 +14,15 @@
 
 namespace {
 
-// Run from the build tree of a checkout: use the checkout's policy files; installed: /etc.
+// Run from the build tree of a checkout: use the checkout's policy files; installed: the
+// configuration directory of the installation (/etc/sandboxd).
 std::filesystem::path default_policy_root() {
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::string build_dir = SANDBOXD_BUILD_DIR;
-    if (!ec && exe.string().rfind(build_dir + "/", 0) == 0) return sbx::policy::source_tree_policy_dir();
-    return "/etc/sandboxd";
+    // The very file the build wrote, not a copy installed below the build directory (the
+    // install tests stage one there).
+    if (!ec && exe == std::filesystem::path(SANDBOXD_BUILT_BINARY)) return sbx::policy::source_tree_policy_dir();
+    return SANDBOXD_CONFIG_DIR;
 }
 
 }  // namespace

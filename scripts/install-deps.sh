@@ -28,6 +28,19 @@ for p in "${packages[@]}"; do
     fi
 done
 
+# The install tests (tests/install) check the units with systemd-analyze and create accounts and
+# directories with systemd-sysusers and systemd-tmpfiles (the systemd package provides them
+# without becoming the init system), render man pages (man-db, groff), and build the .deb
+# (CPack needs `file`). Looked up by command, since such packages may be waiting for triggers.
+declare -A tools=([systemd-analyze]=systemd [systemd-sysusers]=systemd [systemd-tmpfiles]=systemd
+                  [man]=man-db [groff]=groff-base [file]=file [dpkg-shlibdeps]=dpkg-dev
+                  [deb-systemd-helper]=init-system-helpers)
+for tool in "${!tools[@]}"; do
+    if ! command -v "$tool" > /dev/null && [[ " ${missing[*]} " != *" ${tools[$tool]} "* ]]; then
+        missing+=("${tools[$tool]}")
+    fi
+done
+
 if ((${#missing[@]} > 0)); then
     echo "installing: ${missing[*]}"
     apt-get update

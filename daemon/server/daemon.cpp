@@ -66,6 +66,7 @@ Status Daemon::setup() {
     accept();
     versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
     versions_->start();
+    service_manager_.notify("READY=1\nSTATUS=listening on " + config_.socket_path);
     return {};
 }
 
@@ -127,6 +128,7 @@ void Daemon::watch_signals() {
 void Daemon::begin_shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
+    service_manager_.notify("STOPPING=1");
     boost::system::error_code ignored;
     acceptor_->close(ignored);
     ::unlink(config_.socket_path.c_str());
@@ -144,8 +146,12 @@ void Daemon::finish_shutdown() {
 }
 
 Result<protocol::ReloadResult> Daemon::reload() {
+    service_manager_.notify("RELOADING=1");
     auto registry = jobs::Registry::load(config_.policies_dir, config_.languages_dir);
-    if (!registry) return std::move(registry).error();
+    if (!registry) {
+        service_manager_.notify("READY=1\nSTATUS=reload failed, the previous policies stay in force");
+        return std::move(registry).error();
+    }
     registry_ = std::move(*registry);
     if (versions_) versions_->stop();
     versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
@@ -154,6 +160,7 @@ Result<protocol::ReloadResult> Daemon::reload() {
     result.policies = static_cast<std::uint32_t>(registry_->catalog().policies().size());
     result.languages = static_cast<std::uint32_t>(registry_->catalog().languages().size());
     spdlog::info("reloaded {} policies and {} languages", result.policies, result.languages);
+    service_manager_.notify("READY=1\nSTATUS=listening on " + config_.socket_path);
     return result;
 }
 

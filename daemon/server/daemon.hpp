@@ -12,7 +12,8 @@
 // and their processes, workspace directories - is removed at the next start, and logged.
 //
 // SIGHUP reloads policies and languages into a new Registry that replaces the old one only if
-// every file is good. SIGTERM stops accepting, refuses queued jobs, gives running jobs
+// every file is good. Under systemd (Type=notify) it reports READY=1 once listening,
+// RELOADING=1/READY=1 around a reload and STOPPING=1 at shutdown. SIGTERM stops accepting, refuses queued jobs, gives running jobs
 // --shutdown-grace to finish, cancels the rest, removes the socket and its cgroup subtree.
 #pragma once
 
@@ -30,6 +31,7 @@
 #include "daemon/jobs/scheduler.hpp"
 #include "daemon/jobs/stats.hpp"
 #include "daemon/jobs/version_probe.hpp"
+#include "daemon/server/service_manager.hpp"
 #include "protocol/messages.hpp"
 
 namespace sbx::server {
@@ -95,6 +97,7 @@ private:
     std::shared_ptr<jobs::VersionProbe> versions_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
     boost::asio::signal_set signals_;
+    ServiceManager service_manager_ = ServiceManager::from_environment();  // systemd Type=notify
     std::map<Connection*, std::weak_ptr<Connection>> connections_;
     std::uint64_t next_connection_ = 1;
     bool shutting_down_ = false;
