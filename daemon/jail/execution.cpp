@@ -122,6 +122,10 @@ public:
     }
 
     void begin() {
+        if (request_.netns_fd >= 0) {
+            launch();
+            return;
+        }
         if (jail_->network.mode == policy::NetworkMode::egress) {
             if (!runtime_.network) {
                 setup_error_ = Error::invalid("policy " + jail_->policy_name, "egress networking is not set up");
@@ -208,7 +212,7 @@ private:
         plan_.mount_step_count = mounts_->size();
         plan_.hostname = jail_->filesystem.hostname.c_str();
         plan_.hostname_len = jail_->filesystem.hostname.size();
-        plan_.netns_fd = network_ ? network_->netns_fd() : -1;
+        plan_.netns_fd = network_ ? network_->netns_fd() : request_.netns_fd;
         plan_.argv = argv_.data();
         plan_.envp = envp_.data();
         plan_.cwd = jail_->filesystem.work_dir.c_str();

@@ -98,15 +98,15 @@ void NetnsPool::take_egress(boost::asio::io_context& io, EgressHandler handler) 
         egress_.pop_front();
         lock.unlock();
         wake_.notify_all();
-        deliver(Waiter{&io, std::move(handler)}, std::move(ready));
+        deliver(Waiter{&io, std::move(handler), boost::asio::make_work_guard(io)}, std::move(ready));
         return;
     }
     if (stopping_) {
         lock.unlock();
-        deliver(Waiter{&io, std::move(handler)}, Error::invalid("network namespace pool", "stopped"));
+        deliver(Waiter{&io, std::move(handler), boost::asio::make_work_guard(io)}, Error::invalid("network namespace pool", "stopped"));
         return;
     }
-    waiters_.push_back(Waiter{&io, std::move(handler)});
+    waiters_.push_back(Waiter{&io, std::move(handler), boost::asio::make_work_guard(io)});
     lock.unlock();
     wake_.notify_all();
 }
@@ -115,6 +115,7 @@ void NetnsPool::deliver(Waiter waiter, Result<PreparedNetns> result) {
     // Through a shared_ptr: a std::function handler must be copyable, the result is not.
     auto shared = std::make_shared<Result<PreparedNetns>>(std::move(result));
     boost::asio::post(*waiter.io, [handler = std::move(waiter.handler), shared]() { handler(std::move(*shared)); });
+    waiter.work.reset();  // the posted handler is the io_context's work now
 }
 
 std::size_t NetnsPool::ready_isolated() const {

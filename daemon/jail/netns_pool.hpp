@@ -25,9 +25,8 @@
 #include "daemon/jail/address_pool.hpp"
 #include "daemon/jail/veth_link.hpp"
 
-namespace boost::asio {
-class io_context;
-}
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 namespace sbx::jail {
 
@@ -79,6 +78,8 @@ private:
     struct Waiter {
         boost::asio::io_context* io;
         EgressHandler handler;
+        // Keeps io.run() from returning while the request waits for the worker.
+        boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
     };
     void deliver(Waiter waiter, Result<PreparedNetns> result);
 

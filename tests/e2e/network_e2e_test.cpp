@@ -190,7 +190,8 @@ protected:
 };
 
 TEST_F(NetworkE2E, DaemonOwnsItsTableAndForwardingOnlyInItsNamespace) {
-    ASSERT_TRUE(in_initial_netns());
+    ASSERT_EQ(netns_of_process(daemon().pid()), netns_of_file(net().host_path()));
+    ASSERT_NE(netns_of_thread(), netns_of_file(net().host_path()));
     std::string rules = net().host_ruleset();
     EXPECT_NE(rules.find("table inet sandboxd"), std::string::npos) << rules;
     // The only table in the namespace, and no base chain drops by policy.

@@ -148,11 +148,14 @@ std::vector<std::string> read_lines(const std::string& path) {
 
 }  // namespace
 
-bool in_initial_netns() {
-    struct stat mine{}, init{};
-    if (::stat("/proc/thread-self/ns/net", &mine) != 0 || ::stat("/proc/1/ns/net", &init) != 0) return true;
-    return mine.st_ino == init.st_ino && mine.st_dev == init.st_dev;
+std::string netns_of_file(const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) return "unknown " + path;
+    return "net:[" + std::to_string(st.st_ino) + "]";
 }
+
+std::string netns_of_thread() { return netns_of_file("/proc/thread-self/ns/net"); }
+std::string netns_of_process(pid_t pid) { return netns_of_file("/proc/" + std::to_string(pid) + "/ns/net"); }
 
 std::string ip_forward() {
     std::ifstream in("/proc/sys/net/ipv4/ip_forward");

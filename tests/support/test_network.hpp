@@ -67,8 +67,11 @@ private:
     UniqueFd previous_;
 };
 
-// Whether the calling thread is in the machine's own network namespace (that of PID 1).
-bool in_initial_netns();
+// "net:[4026531840]": the network namespace of the calling thread, of a process, of a
+// namespace file (/run/netns/<name>).
+std::string netns_of_thread();
+std::string netns_of_process(pid_t pid);
+std::string netns_of_file(const std::string& path);
 // net.ipv4.ip_forward of the calling thread's namespace.
 std::string ip_forward();
 
