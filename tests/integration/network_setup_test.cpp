@@ -40,6 +40,8 @@ public:
         g_inside = new NetnsGuard(g_net->host_path());
         if (netns_of_thread() == own || netns_of_thread() != netns_of_file(g_net->host_path())) {
             std::fprintf(stderr, "not inside the test namespace: refusing to go on\n");
+            delete g_inside;
+            delete g_net;
             std::exit(2);
         }
         auto& h = JailHarness::get();
@@ -58,8 +60,9 @@ public:
             std::exit(2);
         }
     }
+    // The harness's own environment, registered later, tears down first: its runtime and the
+    // network with it are gone (inside the test namespace) by the time this runs.
     void TearDown() override {
-        JailHarness::get().runtime().network.reset();
         delete g_inside;
         delete g_net;
         EXPECT_EQ(ip_forward(), g_forward_before);  // the machine's own switch, untouched

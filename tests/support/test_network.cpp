@@ -125,8 +125,8 @@ bool pid_alive(const std::string& pid) {
            ::access(("/proc/" + pid).c_str(), F_OK) == 0;
 }
 
-// Namespaces "sbxt-<pid>-<n>-host|world" of test processes that no longer exist. Their
-// services died with the test (parent-death signal); the namespaces only need deleting.
+// Namespaces "sbxt-<pid>-<n>-host|world" (and /tmp/sbxt-<pid>-...) of test processes that no
+// longer exist. Their services died with the test (parent-death signal).
 void remove_dead_test_namespaces() {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator("/run/netns", ec)) {
@@ -135,6 +135,13 @@ void remove_dead_test_namespaces() {
         std::string rest = name.substr(std::string(kPrefix).size());
         std::string pid = rest.substr(0, rest.find('-'));
         if (!pid_alive(pid)) (void)run_command({"ip", "netns", "del", name});
+    }
+    // Their files too: service logs, policy directories.
+    for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.rfind(kPrefix, 0) != 0) continue;
+        std::string rest = name.substr(std::string(kPrefix).size());
+        if (!pid_alive(rest.substr(0, rest.find('-')))) fs::remove_all(entry.path(), ec);
     }
 }
 
