@@ -150,7 +150,10 @@ public:
 private:
     void on_network(Result<JailNetwork> network) {
         waiting_network_ = false;
-        if (finished_) return;  // cancelled while waiting; the network is released right here
+        if (finished_) {  // cancelled while waiting
+            if (network) runtime_.network->retire(std::move(*network));
+            return;
+        }
         if (!network) {
             setup_error_ = std::move(network).error().within("egress network");
             finish();
@@ -416,10 +419,10 @@ private:
             if (auto u = cgroup_->usage()) usage = *u;
             if (auto s = cgroup_->remove(); !s && !setup_error_) setup_error_ = std::move(s).error();
         }
-        // Every process of the jail is gone: its veth and rules can go (the namespace itself is
-        // freed by the kernel, asynchronously).
+        // Every process of the jail is gone: its veth and rules can go, off the event loop (the
+        // namespace itself is freed by the kernel, asynchronously).
         if (network_) {
-            if (auto s = network_->release(); !s && !setup_error_) setup_error_ = std::move(s).error().within("network teardown");
+            runtime_.network->retire(std::move(*network_));
             network_.reset();
         }
         decide(usage);

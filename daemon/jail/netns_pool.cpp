@@ -56,6 +56,7 @@ Result<std::unique_ptr<NetnsPool>> NetnsPool::start(NetnsPoolOptions options, st
     if (!home) return std::move(home).error();
     std::unique_ptr<NetnsPool> pool(new NetnsPool(std::move(options), std::move(host), std::move(*home)));
     pool->worker_ = std::thread([p = pool.get()] { p->run(); });
+    pool->reaper_ = std::thread([p = pool.get()] { p->reap(); });
     return pool;
 }
 
@@ -69,6 +70,42 @@ NetnsPool::~NetnsPool() {
     wake_.notify_all();
     if (worker_.joinable()) worker_.join();
     for (auto& w : waiters) deliver(std::move(w), Error::invalid("network namespace pool", "stopped"));
+    {
+        std::lock_guard lock(reap_mutex_);
+        reap_stopping_ = true;
+    }
+    reap_wake_.notify_all();
+    if (reaper_.joinable()) reaper_.join();  // after running what was queued
+}
+
+void NetnsPool::retire(std::function<void()> work) {
+    {
+        std::lock_guard lock(reap_mutex_);
+        retired_.push_back(std::move(work));
+    }
+    reap_wake_.notify_all();
+}
+
+void NetnsPool::wait_retired() {
+    std::unique_lock lock(reap_mutex_);
+    reaped_.wait(lock, [this] { return retired_.empty() && !reaping_; });
+}
+
+void NetnsPool::reap() {
+    std::unique_lock lock(reap_mutex_);
+    for (;;) {
+        reap_wake_.wait(lock, [this] { return !retired_.empty() || reap_stopping_; });
+        if (retired_.empty()) return;  // stopping, and nothing left
+        auto work = std::move(retired_.front());
+        retired_.pop_front();
+        reaping_ = true;
+        lock.unlock();
+        work();
+        work = nullptr;  // whatever it held goes now, outside the lock
+        lock.lock();
+        reaping_ = false;
+        reaped_.notify_all();
+    }
 }
 
 void NetnsPool::enable_egress(std::shared_ptr<AddressPool> addresses) {

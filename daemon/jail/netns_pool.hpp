@@ -10,6 +10,10 @@
 //
 // The worker thread moves itself into each namespace it creates (unshare) to configure it
 // through a netlink socket opened there, and returns to the daemon's namespace after each one.
+//
+// A second thread takes jails' networks apart after their jobs (retire): deleting a veth waits
+// for RCU grace periods in the kernel, milliseconds and more under load, which belongs on
+// neither the event loop nor a job's path.
 #pragma once
 
 #include <condition_variable>
@@ -70,10 +74,16 @@ public:
     std::size_t ready_isolated() const;
     std::size_t ready_egress() const;
 
+    // Runs `work` on the teardown thread, in order. Work queued before destruction still runs.
+    void retire(std::function<void()> work);
+    // Waits until everything retired so far has run (tests, shutdown).
+    void wait_retired();
+
 private:
     NetnsPool(NetnsPoolOptions options, std::shared_ptr<SharedRouteSocket> host, UniqueFd home)
         : options_(std::move(options)), host_(std::move(host)), home_(std::move(home)) {}
     void run();
+    void reap();
 
     struct Waiter {
         boost::asio::io_context* io;
@@ -95,6 +105,14 @@ private:
     std::deque<Waiter> waiters_;
     bool stopping_ = false;
     std::thread worker_;
+
+    std::mutex reap_mutex_;
+    std::condition_variable reap_wake_;
+    std::condition_variable reaped_;
+    std::deque<std::function<void()>> retired_;
+    bool reaping_ = false;  // a work item is running
+    bool reap_stopping_ = false;
+    std::thread reaper_;
 };
 
 }  // namespace sbx::jail

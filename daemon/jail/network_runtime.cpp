@@ -112,6 +112,14 @@ Result<std::vector<std::string>> NetworkRuntime::enable_egress() {
     return notes;
 }
 
+void NetworkRuntime::retire(JailNetwork network) {
+    if (network.link() == nullptr) return;  // closing the namespace fd is all there is
+    auto held = std::make_shared<JailNetwork>(std::move(network));
+    pool_->retire([held, warn = options_.warn] {
+        if (auto s = held->release(); !s && warn) warn("removing a jail's network: " + s.error().message());
+    });
+}
+
 std::optional<JailNetwork> NetworkRuntime::take_isolated() {
     auto ready = pool_->take_isolated();
     if (!ready) return std::nullopt;

@@ -78,6 +78,9 @@ public:
     // For "egress" jails: `done` runs in `io` with the jail's network, rules attached.
     void take_egress(boost::asio::io_context& io, const nft::PolicyChains& chains,
                      std::function<void(Result<JailNetwork>)> done);
+    // After the jail's last process is gone: an isolated network is dropped at once, an egress
+    // one taken apart on the pool's teardown thread (problems go to options.warn).
+    void retire(JailNetwork network);
 
     NetnsPool& pool() { return *pool_; }
     NftTable* table() { return table_.get(); }

@@ -157,6 +157,17 @@ std::vector<std::string> jail_links(const std::vector<std::string>& links) {
     return out;
 }
 
+// A jail's veth and rules are taken apart just after its job, off the job's path: wait for it
+// (up to 5 s) before looking.
+template <class F>
+bool eventually(F done) {
+    for (int i = 0; i < 250; ++i) {
+        if (done()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return done();
+}
+
 // The daemon's end of the veth of the jail with address `jail_address` (10.231.A.B, slot = offset / 4).
 std::string host_link_of(const std::string& jail_address) {
     unsigned a, b, c, d;
@@ -347,6 +358,7 @@ print(socket.inet_ntoa(fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", b"eth
     ASSERT_FALSE(view.empty());
     std::string address = view.substr(0, view.size() - 1);
     std::string link = host_link_of(address);
+    EXPECT_TRUE(eventually([&] { return net().host_ruleset().find("chain out_") == std::string::npos; }));
     auto links = net().host_links();
     EXPECT_EQ(std::find(links.begin(), links.end(), link), links.end()) << link << " is left";
     // The gateway address of that slot is gone with the link.
@@ -454,8 +466,10 @@ TEST(NetworkLifecycle, WithoutPreparedNamespacesNothingIsLeftAfterJobs) {
     DaemonProcess daemon({.policies_dir = dir, .extra_args = {"--netns-pool", "0", "--egress-pool", "0"}, .netns = net.host()});
     std::string base = net.host_ruleset();
     for (const char* policy : {"egress", "limited", "default"}) EXPECT_EQ(python(daemon, policy, "print(1)"), "1\n");
-    EXPECT_TRUE(jail_links(net.host_links()).empty()) << ::testing::PrintToString(net.host_links());
-    EXPECT_EQ(net.host_ruleset(), base);  // back to exactly the empty table
+    EXPECT_TRUE(eventually([&] { return jail_links(net.host_links()).empty(); }))
+        << ::testing::PrintToString(net.host_links());
+    EXPECT_TRUE(eventually([&] { return net.host_ruleset() == base; }));  // back to exactly the empty table
+    EXPECT_EQ(net.host_ruleset(), base);
     fs::remove_all(dir);
 }
 
