@@ -1,6 +1,9 @@
 // Policy files: the shipped default, every key's forms, and "<file>:<line>: <problem>" errors.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "policy/catalog.hpp"
 #include "policy/policy.hpp"
 
@@ -360,6 +363,27 @@ TEST(ParsePolicy, EgressWithoutListsReachesNothingButIsValid) {
     EXPECT_TRUE(p.network.dns.empty());
     EXPECT_EQ(p.network.max_connections, 0u);
     EXPECT_EQ(p.network.bandwidth_bytes, 0u);
+}
+
+// The egress example in docs/policies.md is a policy that loads, with the values it explains.
+TEST(ParsePolicy, DocumentedEgressExampleParses) {
+    std::ifstream in(source_tree_policy_dir().parent_path() / "docs" / "policies.md");
+    std::stringstream doc;
+    doc << in.rdbuf();
+    const std::string text = doc.str();
+    auto intro = text.find("An egress policy for jobs");
+    ASSERT_NE(intro, std::string::npos);
+    auto start = text.find("```toml\n", intro);
+    auto end = text.find("```\n", start + 8);
+    ASSERT_NE(start, std::string::npos);
+    ASSERT_NE(end, std::string::npos);
+    const Policy p = parse_ok(text.substr(start + 8, end - start - 8));
+    EXPECT_EQ(p.name, "api-client");
+    EXPECT_EQ(p.network.mode, NetworkMode::egress);
+    EXPECT_EQ(p.network.allow, (std::vector<AllowEntry>{{{0xCB007100, 24}, 443}}));
+    EXPECT_EQ(p.network.dns, (std::vector<Ipv4Cidr>{{0x09090909, 32}}));
+    EXPECT_EQ(p.network.max_connections, 8u);
+    EXPECT_EQ(p.network.bandwidth_bytes, 1u << 20);
 }
 
 TEST(PolicyErrors, NetworkEgressKeysNeedEgress) {
