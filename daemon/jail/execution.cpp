@@ -132,10 +132,15 @@ public:
                 asio::post(io_, [self = shared_from_this()] { self->finish(); });
                 return;
             }
-            // Prepared by the namespace pool's thread; the job waits here without blocking the loop.
+            // Prepared by the namespace pool's thread; the job waits here without blocking the
+            // loop, within the same allowance as the jail's own setup (launch() re-arms the timer).
             waiting_network_ = true;
             runtime_.network->take_egress(io_, jail_->nft_chains, [self = shared_from_this()](Result<JailNetwork> n) {
                 self->on_network(std::move(n));
+            });
+            wall_timer_.expires_after(request_.limits.wall_time + kSetupAllowance);
+            wall_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+                if (!ec) self->kill(KillReason::setup_timeout);
             });
             return;
         }
