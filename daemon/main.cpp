@@ -11,6 +11,7 @@
 #include "daemon/server/daemon.hpp"
 #include "daemon/server/logging.hpp"
 #include "policy/catalog.hpp"
+#include "policy/network_address.hpp"
 
 namespace {
 
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     std::string cgroup_version = "auto";
     double grace_s = 10;
     bool no_favordynmods = false;
+    std::string egress_range = config.egress_range.to_string();
 
     CLI::App app{"sandboxd: runs untrusted programs in namespace, cgroup and seccomp jails for local clients"};
     app.set_version_flag("--version", "sandboxd " SANDBOXD_VERSION);
@@ -65,6 +67,14 @@ int main(int argc, char** argv) {
                  "cgroup v1: do not switch the kernel to favordynmods (job starts then wait for RCU)");
     app.add_option("--shutdown-grace", grace_s, "seconds running jobs get to finish on SIGTERM")->capture_default_str();
     app.add_option("--max-frame", config.max_frame, "largest protocol frame in bytes")->capture_default_str();
+    app.add_option("--egress-range", egress_range,
+                   "IPv4 range egress jails get their addresses from, a /30 each (routed by sandboxd only)")
+        ->capture_default_str();
+    app.add_option("--netns-pool", config.netns_pool,
+                   "network namespaces for 'none' jobs made ahead of time (0: each jail creates its own)")
+        ->capture_default_str();
+    app.add_option("--egress-pool", config.egress_pool, "egress namespaces (with veth) made ahead of time")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     auto format = log_format == "json" ? server::LogFormat::json : server::LogFormat::text;
@@ -76,6 +86,12 @@ int main(int argc, char** argv) {
                             : cgroup_version == "v2" ? jail::CgroupVersion::v2
                                                      : jail::CgroupVersion::automatic;
     config.favordynmods = !no_favordynmods;
+    auto range = policy::parse_ipv4_cidr(egress_range);
+    if (!range) {
+        std::fprintf(stderr, "sandboxd: --egress-range: %s\n", range.error().message().c_str());
+        return 2;
+    }
+    config.egress_range = *range;
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
 
     boost::asio::io_context io(1);

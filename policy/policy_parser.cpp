@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
@@ -25,6 +26,8 @@ constexpr std::uint32_t kMaxOpenFiles = 1'048'576;   // the kernel's default fs.
 constexpr double kMaxCpuCores = 1024;
 constexpr std::uint64_t kInvalidId = 4'294'967'295;  // (uid_t)-1 means "no change" to setresuid
 constexpr std::size_t kMaxHostname = 64;              // HOST_NAME_MAX
+// Each entry becomes one or two nftables rules evaluated per new connection.
+constexpr std::size_t kMaxAllowEntries = 256;
 
 // Mounted by the jail itself; a bind there would hide or replace them.
 constexpr std::array<std::string_view, 3> kReservedDirs{"/proc", "/dev", "/tmp"};
@@ -438,18 +441,71 @@ private:
     // ---- [network], [seccomp], [access], [box] ----
 
     Status read_network(const toml::table& t) {
-        if (auto s = r_.check_keys(t, {"mode"}, "[network]"); !s) return s;
-        const auto* node = t.get("mode");
-        if (node == nullptr) return {};
-        auto mode = r_.string(*node, "network.mode");
-        if (!mode) return std::move(mode).error();
-        if (*mode == "none") {
-            p_.network.mode = NetworkMode::none;
-        } else if (*mode == "egress") {
-            p_.network.mode = NetworkMode::egress;
-        } else {
-            return r_.error(*node, "network.mode: unknown mode '" + *mode +
-                                       "' (expected \"none\" or \"egress\")");
+        if (auto s = r_.check_keys(t, {"mode", "allow", "dns", "max_connections", "bandwidth"}, "[network]"); !s)
+            return s;
+        if (const auto* node = t.get("mode")) {
+            auto mode = r_.string(*node, "network.mode");
+            if (!mode) return std::move(mode).error();
+            if (*mode == "none") {
+                p_.network.mode = NetworkMode::none;
+            } else if (*mode == "egress") {
+                p_.network.mode = NetworkMode::egress;
+            } else {
+                return r_.error(*node, "network.mode: unknown mode '" + *mode +
+                                           "' (expected \"none\" or \"egress\")");
+            }
+        }
+        // Everything else describes egress: refused with "none", where it would mean nothing.
+        for (const std::string_view key : detail::keys_in_file_order(t)) {
+            if (key == "mode" || p_.network.mode == NetworkMode::egress) continue;
+            return r_.error(*t.get(key), "network." + std::string(key) + " needs mode = \"egress\"");
+        }
+        auto each = [&](std::string_view key, std::size_t max,
+                        const std::function<Status(const toml::node&, const std::string&, const std::string&)>& add)
+            -> Status {
+            const auto* node = t.get(key);
+            if (node == nullptr) return {};
+            const std::string name = "network." + std::string(key);
+            auto arr = r_.array(*node, name);
+            if (!arr) return std::move(arr).error();
+            if ((*arr)->size() > max)
+                return r_.error(*node, name + ": at most " + std::to_string(max) + " entries");
+            for (std::size_t i = 0; i < (*arr)->size(); ++i) {
+                const toml::node& element = *(*arr)->get(i);
+                const std::string label = element_name(name, i);
+                auto text = r_.string(element, label);
+                if (!text) return std::move(text).error();
+                if (auto s = add(element, label, *text); !s) return s;
+            }
+            return {};
+        };
+        auto allow = each("allow", kMaxAllowEntries, [&](const toml::node& e, const std::string& label,
+                                                         const std::string& text) -> Status {
+            auto entry = parse_allow_entry(text);
+            if (!entry) return r_.error(e, label + ": " + entry.error().message());
+            p_.network.allow.push_back(*entry);
+            return {};
+        });
+        if (!allow) return allow;
+        // glibc reads at most three nameserver lines.
+        auto dns = each("dns", 3, [&](const toml::node& e, const std::string& label, const std::string& text) -> Status {
+            auto server = parse_ipv4_address(text);
+            if (!server) return r_.error(e, label + ": " + server.error().message());
+            p_.network.dns.push_back(*server);
+            return {};
+        });
+        if (!dns) return dns;
+        if (const auto* node = t.get("max_connections")) {
+            auto n = r_.integer(*node, "network.max_connections");
+            if (!n) return std::move(n).error();
+            if (*n < 1 || *n > 1000000) return r_.error(*node, "network.max_connections: must be 1 to 1000000");
+            p_.network.max_connections = static_cast<std::uint32_t>(*n);
+        }
+        if (const auto* node = t.get("bandwidth")) {
+            auto bytes = r_.size(*node, "network.bandwidth");
+            if (!bytes) return std::move(bytes).error();
+            if (*bytes < 1024) return r_.error(*node, "network.bandwidth: must be at least 1KiB (bytes per second)");
+            p_.network.bandwidth_bytes = *bytes;
         }
         return {};
     }

@@ -20,6 +20,7 @@
 #include "daemon/jail/child_report.hpp"
 #include "daemon/jail/launcher.hpp"
 #include "daemon/jail/mount_plan.hpp"
+#include "daemon/jail/network_runtime.hpp"
 #include "daemon/jail/pidfd.hpp"
 #include "daemon/jail/rlimits.hpp"
 
@@ -121,6 +122,53 @@ public:
     }
 
     void begin() {
+        if (request_.netns_fd >= 0) {
+            launch();
+            return;
+        }
+        if (jail_->network.mode == policy::NetworkMode::egress) {
+            if (!runtime_.network) {
+                setup_error_ = Error::invalid("policy " + jail_->policy_name, "egress networking is not set up");
+                asio::post(io_, [self = shared_from_this()] { self->finish(); });
+                return;
+            }
+            // Prepared by the namespace pool's thread; the job waits here without blocking the
+            // loop, within the same allowance as the jail's own setup (launch() re-arms the timer).
+            waiting_network_ = true;
+            runtime_.network->take_egress(io_, jail_->nft_chains, [self = shared_from_this()](Result<JailNetwork> n) {
+                self->on_network(std::move(n));
+            });
+            wall_timer_.expires_after(request_.limits.wall_time + kSetupAllowance);
+            wall_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+                if (!ec) self->kill(KillReason::setup_timeout);
+            });
+            return;
+        }
+        if (runtime_.network) {
+            if (auto ready = runtime_.network->take_isolated()) network_.emplace(std::move(*ready));
+        }  // else CLONE_NEWNET
+        launch();
+    }
+
+    void cancel() override { kill(KillReason::cancelled); }
+
+private:
+    void on_network(Result<JailNetwork> network) {
+        waiting_network_ = false;
+        if (finished_) {  // cancelled while waiting
+            if (network) runtime_.network->retire(std::move(*network));
+            return;
+        }
+        if (!network) {
+            setup_error_ = std::move(network).error().within("egress network");
+            finish();
+            return;
+        }
+        network_.emplace(std::move(*network));
+        launch();
+    }
+
+    void launch() {
         if (auto s = prepare_and_launch(); !s) {
             setup_error_ = std::move(s).error();
             asio::post(io_, [self = shared_from_this()] { self->finish(); });
@@ -136,9 +184,6 @@ public:
         });
     }
 
-    void cancel() override { kill(KillReason::cancelled); }
-
-private:
     Status prepare_and_launch() {
         auto cgroup = runtime_.cgroups->create_job(request_.name);
         if (!cgroup) return std::move(cgroup).error();
@@ -175,6 +220,7 @@ private:
         plan_.mount_step_count = mounts_->size();
         plan_.hostname = jail_->filesystem.hostname.c_str();
         plan_.hostname_len = jail_->filesystem.hostname.size();
+        plan_.netns_fd = network_ ? network_->netns_fd() : request_.netns_fd;
         plan_.argv = argv_.data();
         plan_.envp = envp_.data();
         plan_.cwd = jail_->filesystem.work_dir.c_str();
@@ -356,6 +402,10 @@ private:
             kill_reason_ = reason;
             killed_ns_ = now_ns();
         }
+        if (waiting_network_) {  // nothing runs yet
+            asio::post(io_, [self = shared_from_this()] { self->finish(); });
+            return;
+        }
         if (pidfd_.is_open()) pidfd_signal(pidfd_.native_handle(), SIGKILL);
         if (cgroup_) (void)cgroup_->kill_all();
     }
@@ -373,6 +423,12 @@ private:
         if (cgroup_) {
             if (auto u = cgroup_->usage()) usage = *u;
             if (auto s = cgroup_->remove(); !s && !setup_error_) setup_error_ = std::move(s).error();
+        }
+        // Every process of the jail is gone: its veth and rules can go, off the event loop (the
+        // namespace itself is freed by the kernel, asynchronously).
+        if (network_) {
+            runtime_.network->retire(std::move(*network_));
+            network_.reset();
         }
         decide(usage);
         boost::system::error_code ignored;
@@ -482,6 +538,8 @@ private:
     ExecDone done_;
 
     std::unique_ptr<JobCgroup> cgroup_;
+    std::optional<JailNetwork> network_;
+    bool waiting_network_ = false;
     std::optional<MountPlan> mounts_;
     std::vector<std::string> env_;
     std::vector<const char*> argv_;

@@ -33,6 +33,9 @@ struct ExecRequest {
     policy::Limits limits;
     // Called with each captured chunk as it arrives (for streaming), in the event loop.
     std::function<void(OutputStream, std::string_view)> on_output;
+    // For benchmarks and tests only (the daemon never sets it): join this network namespace
+    // instead of the one the policy's network mode calls for. The fd stays the caller's.
+    int netns_fd = -1;
 };
 
 class Execution {

@@ -155,6 +155,14 @@ void MountPlan::add_etc(const JailTemplate& jail, const MountPlanInput& input) {
                0644);
     write_file("/etc/group", "root:x:0:\nsandbox:x:" + gid + ":\nnogroup:x:65534:\n", 0644);
     write_file("/etc/hosts", "127.0.0.1\tlocalhost " + jail.filesystem.hostname + "\n::1\tlocalhost\n", 0644);
+    // Egress jails resolve names through the policy's resolvers (the rules let port 53 to them
+    // through); without any, there is no resolv.conf and only addresses work.
+    if (!jail.network.dns.empty()) {
+        std::string resolv;
+        for (const auto& server : jail.network.dns) resolv += "nameserver " + server.to_string() + "\n";
+        resolv += "options timeout:2 attempts:2\n";
+        write_file("/etc/resolv.conf", std::move(resolv), 0644);
+    }
 }
 
 std::string MountPlan::describe(std::size_t index) const {

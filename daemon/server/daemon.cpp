@@ -48,6 +48,8 @@ Status Daemon::setup() {
     spdlog::info("using {}", runtime_->cgroups->name());
     for (const auto& line : runtime_->cgroups->describe()) spdlog::info("  job cgroups: {}", line);
 
+    if (auto s = setup_network(); !s) return s;
+
     CleanupReport cleanup = remove_leftovers(*runtime_, *registry_, config_.cgroup_name);
     for (const auto& item : cleanup.removed) spdlog::warn("removed leftover of an earlier run: {}", item);
     for (const auto& item : cleanup.warnings) spdlog::warn("{}", item);
@@ -67,6 +69,38 @@ Status Daemon::setup() {
     versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
     versions_->start();
     service_manager_.notify("READY=1\nSTATUS=listening on " + config_.socket_path);
+    return {};
+}
+
+namespace {
+bool needs_egress(const jobs::Registry& registry) {
+    for (const auto& [name, p] : registry.catalog().policies())
+        if (p.network.mode == policy::NetworkMode::egress) return true;
+    return false;
+}
+}  // namespace
+
+Status Daemon::setup_network() {
+    jail::NetworkOptions options;
+    options.egress_range = config_.egress_range;
+    options.isolated_pool = config_.netns_pool;
+    options.egress_pool = config_.egress_pool;
+    options.warn = [](const std::string& message) { spdlog::warn("network: {}", message); };
+    auto network = jail::NetworkRuntime::open(std::move(options));
+    if (!network) return std::move(network).error().within("prepare jail networking");
+    runtime_->network = std::move(*network);
+    if (needs_egress(*registry_)) return enable_egress_if_needed(*registry_);
+    auto notes = runtime_->network->remove_leftovers();
+    if (!notes) return std::move(notes).error().within("remove network leftovers");
+    for (const auto& note : *notes) spdlog::warn("network: {}", note);
+    return {};
+}
+
+Status Daemon::enable_egress_if_needed(const jobs::Registry& registry) {
+    if (!needs_egress(registry) || runtime_->network->egress_enabled()) return {};
+    auto notes = runtime_->network->enable_egress();
+    if (!notes) return std::move(notes).error().within("egress networking");
+    for (const auto& note : *notes) spdlog::info("network: {}", note);
     return {};
 }
 
@@ -151,6 +185,10 @@ Result<protocol::ReloadResult> Daemon::reload() {
     if (!registry) {
         service_manager_.notify("READY=1\nSTATUS=reload failed, the previous policies stay in force");
         return std::move(registry).error();
+    }
+    if (auto s = enable_egress_if_needed(**registry); !s) {
+        service_manager_.notify("READY=1\nSTATUS=reload failed, the previous policies stay in force");
+        return std::move(s).error();
     }
     registry_ = std::move(*registry);
     if (versions_) versions_->stop();

@@ -11,10 +11,15 @@
 // the host and vanish with it even after kill -9. What a crash can leave behind - job cgroups
 // and their processes, workspace directories - is removed at the next start, and logged.
 //
+// Networking: jails of "none" policies join network namespaces a background thread made ahead
+// of time. Once an "egress" policy is loaded the daemon owns the nftables table `inet sandboxd`
+// of its network namespace (deleting a crashed run's table first, its own at shutdown) and turns
+// on IPv4 forwarding there; with only "none" policies it touches neither.
+//
 // SIGHUP reloads policies and languages into a new Registry that replaces the old one only if
 // every file is good. Under systemd (Type=notify) it reports READY=1 once listening,
-// RELOADING=1/READY=1 around a reload and STOPPING=1 at shutdown. SIGTERM stops accepting, refuses queued jobs, gives running jobs
-// --shutdown-grace to finish, cancels the rest, removes the socket and its cgroup subtree.
+// RELOADING=1/READY=1 around a reload and STOPPING=1 at shutdown. SIGTERM stops accepting,
+// refuses queued jobs, gives running jobs --shutdown-grace to finish, cancels the rest, removes the socket and its cgroup subtree.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -32,6 +37,7 @@
 #include "daemon/jobs/stats.hpp"
 #include "daemon/jobs/version_probe.hpp"
 #include "daemon/server/service_manager.hpp"
+#include "policy/network_address.hpp"
 #include "protocol/messages.hpp"
 
 namespace sbx::server {
@@ -52,6 +58,10 @@ struct DaemonConfig {
     std::chrono::milliseconds shutdown_grace{10000};
     std::size_t max_frame = protocol::kDefaultMaxFrame;
     std::uint32_t max_inflight = 1024;
+    // Networking (daemon/jail/network_runtime.hpp).
+    policy::Ipv4Cidr egress_range{0x0AE70000, 16};  // 10.231.0.0/16
+    unsigned netns_pool = 4;
+    unsigned egress_pool = 2;
 };
 
 class Daemon {
@@ -82,6 +92,9 @@ public:
 private:
     Daemon(boost::asio::io_context& io, DaemonConfig config);
     Status setup();
+    // Jail networking; egress (nftables table, forwarding) only when a policy needs it.
+    Status setup_network();
+    Status enable_egress_if_needed(const jobs::Registry& registry);
     void accept();
     void watch_signals();
     void begin_shutdown();

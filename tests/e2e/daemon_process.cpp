@@ -1,6 +1,7 @@
 #include "tests/e2e/daemon_process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,10 @@ void DaemonProcess::start() {
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     pid_ = fork();
     if (pid_ == 0) {
+        if (!options_.netns.empty()) {
+            int ns = open(("/run/netns/" + options_.netns).c_str(), O_RDONLY | O_CLOEXEC);
+            if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(126);
+        }
         int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(log, 1);
         dup2(log, 2);
@@ -62,7 +67,19 @@ void DaemonProcess::start() {
         execv(argv[0], argv.data());
         _exit(127);
     }
-    wait_ready();
+    if (options_.expect_ready) wait_ready();
+}
+
+int DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return -1;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) return -1;
+        std::this_thread::sleep_for(10ms);
+    }
+    pid_ = -1;
+    return status;
 }
 
 void DaemonProcess::wait_ready() {
