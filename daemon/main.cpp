@@ -11,6 +11,7 @@
 #include "daemon/server/daemon.hpp"
 #include "daemon/server/logging.hpp"
 #include "policy/catalog.hpp"
+#include "policy/units.hpp"
 
 namespace {
 
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
                  "cgroup v1: do not switch the kernel to favordynmods (job starts then wait for RCU)");
     app.add_option("--shutdown-grace", grace_s, "seconds running jobs get to finish on SIGTERM")->capture_default_str();
     app.add_option("--max-frame", config.max_frame, "largest protocol frame in bytes")->capture_default_str();
+    std::string compile_cache_size = "1GiB";
+    app.add_option("--cache-dir", config.cache_dir, "root-only directory for the compile cache (<dir>/compile)")
+        ->capture_default_str();
+    app.add_option("--compile-cache-size", compile_cache_size, "size bound of the compile cache, like 512MiB; 0: none")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     auto format = log_format == "json" ? server::LogFormat::json : server::LogFormat::text;
@@ -74,6 +80,12 @@ int main(int argc, char** argv) {
                             : cgroup_version == "v2" ? jail::CgroupVersion::v2
                                                      : jail::CgroupVersion::automatic;
     config.favordynmods = !no_favordynmods;
+    auto cache_bytes = policy::parse_size(compile_cache_size);
+    if (!cache_bytes) {
+        spdlog::critical("--compile-cache-size: {}", cache_bytes.error().message());
+        return 2;
+    }
+    config.compile_cache_bytes = *cache_bytes;
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
 
     boost::asio::io_context io(1);

@@ -42,7 +42,8 @@ void VersionProbe::probe_next() {
     const policy::Policy* policy = registry_->catalog().policy("default");
     if (policy == nullptr) policy = &registry_->catalog().policies().begin()->second;
     auto jail = registry_->jail_for(policy->name);
-    policy::Limits limits = policy->limits.defaults();
+    // The language's own run-stage defaults: a JVM needs more than a policy's defaults.
+    policy::Limits limits = policy->limits.with_defaults(lang->run_limits).defaults();
     auto box = runtime_.box_ids.acquire(jail->box_ids);
     if (!box) {
         spdlog::warn("version of {}: {}", name, box.error().message());
@@ -50,7 +51,7 @@ void VersionProbe::probe_next() {
         probe_next();
         return;
     }
-    auto ws = jail::Workspace::create(runtime_.jobs_dir, "version-" + name, 1 << 20, std::move(*box));
+    auto ws = jail::Workspace::create(runtime_.jobs_dir, "version-" + name, limits.tmpfs_bytes, std::move(*box));
     if (!ws) {
         spdlog::warn("version of {}: {}", name, ws.error().message());
         ++next_;
@@ -64,6 +65,7 @@ void VersionProbe::probe_next() {
     for (const auto& [k, v] : lang->env) req.env.push_back(k + "=" + v);
     req.limits = limits;
     req.limits.output_bytes = 4096;
+    req.extra_binds = &registry_->language_state(name).binds;
     current_ = jail::start_execution(io_, runtime_, jail, *workspace_, std::move(req),
                                      [self = shared_from_this(), name](jail::ExecResult r) {
                                          self->current_.reset();

@@ -52,7 +52,16 @@ Status Daemon::setup() {
     for (const auto& item : cleanup.removed) spdlog::warn("removed leftover of an earlier run: {}", item);
     for (const auto& item : cleanup.warnings) spdlog::warn("{}", item);
 
-    scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue);
+    if (config_.compile_cache_bytes > 0) {
+        auto cache = jobs::CompileCache::open(config_.cache_dir + "/compile", config_.compile_cache_bytes);
+        if (!cache) return std::move(cache).error().within("open the compile cache");
+        compile_cache_ = std::move(*cache);
+        auto cs = compile_cache_->stats();
+        spdlog::info("compile cache {}: {} entries, {} of {}", compile_cache_->dir(), cs.entries,
+                     policy::format_size(cs.bytes), policy::format_size(cs.max_bytes));
+    }
+    scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue,
+                                                   compile_cache_.get());
 
     auto listener = bind_control_socket(config_.socket_path, config_.group);
     if (!listener) return std::move(listener).error();

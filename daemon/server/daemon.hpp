@@ -26,6 +26,7 @@
 #include <string>
 
 #include "daemon/jail/runtime.hpp"
+#include "daemon/jobs/compile_cache.hpp"
 #include "daemon/jobs/registry.hpp"
 #include "daemon/jobs/scheduler.hpp"
 #include "daemon/jobs/stats.hpp"
@@ -50,6 +51,8 @@ struct DaemonConfig {
     std::chrono::milliseconds shutdown_grace{10000};
     std::size_t max_frame = protocol::kDefaultMaxFrame;
     std::uint32_t max_inflight = 1024;
+    std::string cache_dir = "/var/cache/sandboxd";      // the compile cache is <cache_dir>/compile
+    std::uint64_t compile_cache_bytes = 1ull << 30;     // 0: no compile cache
 };
 
 class Daemon {
@@ -91,6 +94,7 @@ private:
     std::unique_ptr<jail::JailRuntime> runtime_;
     std::shared_ptr<const jobs::Registry> registry_;
     jobs::Stats stats_;
+    std::unique_ptr<jobs::CompileCache> compile_cache_;
     std::unique_ptr<jobs::Scheduler> scheduler_;
     std::shared_ptr<jobs::VersionProbe> versions_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
