@@ -69,6 +69,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--compile-cache-size", compile_cache_size, "size bound of the compile cache, like 512MiB; 0: none")
         ->capture_default_str();
+    std::string probe_versions = "start";
+    app.add_option("--probe-versions", probe_versions,
+                   "ask language runtimes for their versions at start, or on the first `languages` request")
+        ->check(CLI::IsMember({"start", "on-demand"}))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     auto format = log_format == "json" ? server::LogFormat::json : server::LogFormat::text;
@@ -86,6 +91,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     config.compile_cache_bytes = *cache_bytes;
+    config.probe_versions_at_start = probe_versions == "start";
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
 
     boost::asio::io_context io(1);

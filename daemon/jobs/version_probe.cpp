@@ -2,6 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "daemon/jobs/compile_cache.hpp"
+#include "daemon/jobs/compile_key.hpp"
+
 namespace sbx::jobs {
 
 std::string first_line(const std::string& text) {
@@ -19,13 +25,54 @@ std::string first_line(const std::string& text) {
 }
 
 VersionProbe::VersionProbe(boost::asio::io_context& io, jail::JailRuntime& runtime,
-                           std::shared_ptr<const Registry> registry)
-    : io_(io), runtime_(runtime), registry_(std::move(registry)) {
-    for (const auto& [name, lang] : registry_->catalog().languages())
-        if (registry_->language_state(name).available && !lang.version.empty()) pending_.push_back(name);
+                           std::shared_ptr<const Registry> registry, std::string versions_file)
+    : io_(io), runtime_(runtime), registry_(std::move(registry)), versions_file_(std::move(versions_file)) {
+    if (!versions_file_.empty()) {
+        // "<key>\t<version>" per line; a line that does not parse is ignored.
+        std::ifstream in(versions_file_);
+        std::string line;
+        while (std::getline(in, line)) {
+            auto tab = line.find('\t');
+            if (tab == 64 && is_cache_key(line.substr(0, tab))) remembered_[line.substr(0, tab)] = line.substr(tab + 1);
+        }
+    }
+    for (const auto& [name, lang] : registry_->catalog().languages()) {
+        if (!registry_->language_state(name).available || lang.version.empty()) continue;
+        std::string argv;
+        for (const auto& a : lang.version) argv += a + '\n';
+        std::string key = sha256_hex(name + "\n" + compiler_identity(lang) + "\n" + argv);
+        keys_[name] = key;
+        auto known = remembered_.find(key);
+        if (known != remembered_.end()) {
+            versions_[name] = known->second;
+        } else {
+            pending_.push_back(name);
+        }
+    }
 }
 
-void VersionProbe::start() { probe_next(); }
+void VersionProbe::start() {
+    if (started_) return;
+    started_ = true;
+    probe_next();
+}
+
+void VersionProbe::remember(const std::string& language, const std::string& version) {
+    versions_[language] = version;
+    if (versions_file_.empty()) return;
+    remembered_[keys_[language]] = version;
+    // Whole file, written aside and renamed: a crash never leaves half of it.
+    std::string temp = versions_file_ + ".tmp";
+    {
+        std::ofstream out(temp, std::ios::trunc);
+        for (const auto& [key, v] : remembered_) out << key << '\t' << v << '\n';
+        if (!out) {
+            spdlog::warn("cannot write {}", temp);
+            return;
+        }
+    }
+    if (std::rename(temp.c_str(), versions_file_.c_str()) != 0) spdlog::warn("cannot rename {}", temp);
+}
 
 std::string VersionProbe::version(const std::string& language) const {
     auto it = versions_.find(language);
@@ -73,7 +120,7 @@ void VersionProbe::probe_next() {
                                          std::string line = first_line(r.stdout_data);
                                          if (line.empty()) line = first_line(r.stderr_data);
                                          if (r.status == jail::JobStatus::ok && !line.empty()) {
-                                             self->versions_[name] = line;
+                                             self->remember(name, line);
                                          } else {
                                              spdlog::warn("version of {}: {} {}", name, jail::to_string(r.status),
                                                           r.message);

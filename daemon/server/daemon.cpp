@@ -73,8 +73,8 @@ Status Daemon::setup() {
 
     watch_signals();
     accept();
-    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
-    versions_->start();
+    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_, versions_file());
+    if (config_.probe_versions_at_start) versions_->start();
     return {};
 }
 
@@ -157,8 +157,8 @@ Result<protocol::ReloadResult> Daemon::reload() {
     if (!registry) return std::move(registry).error();
     registry_ = std::move(*registry);
     if (versions_) versions_->stop();
-    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
-    versions_->start();
+    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_, versions_file());
+    if (config_.probe_versions_at_start) versions_->start();
     protocol::ReloadResult result;
     result.policies = static_cast<std::uint32_t>(registry_->catalog().policies().size());
     result.languages = static_cast<std::uint32_t>(registry_->catalog().languages().size());
@@ -197,7 +197,13 @@ protocol::PoliciesResult Daemon::policies(const jobs::Caller& caller) const {
     return result;
 }
 
+std::string Daemon::versions_file() const {
+    // Beside the compile cache; without a cache directory nothing is remembered.
+    return config_.compile_cache_bytes > 0 ? config_.cache_dir + "/versions" : std::string();
+}
+
 protocol::LanguagesResult Daemon::languages() const {
+    if (versions_ && !shutting_down_) versions_->start();  // on demand, when not at start-up
     protocol::LanguagesResult result;
     for (const auto& [name, lang] : registry_->catalog().languages()) {
         const auto& state = registry_->language_state(name);

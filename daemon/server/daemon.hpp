@@ -53,6 +53,7 @@ struct DaemonConfig {
     std::uint32_t max_inflight = 1024;
     std::string cache_dir = "/var/cache/sandboxd";      // the compile cache is <cache_dir>/compile
     std::uint64_t compile_cache_bytes = 1ull << 30;     // 0: no compile cache
+    bool probe_versions_at_start = true;                // false: at the first `languages` request
 };
 
 class Daemon {
@@ -87,6 +88,7 @@ private:
     void watch_signals();
     void begin_shutdown();
     void finish_shutdown();
+    std::string versions_file() const;
 
     boost::asio::io_context& io_;
     DaemonConfig config_;
