@@ -39,8 +39,10 @@ struct Language {
     bool compiled() const { return !compile.empty(); }
 
     // argv with every "{source}" (anywhere inside an argument) replaced by source_file, and every
-    // argument that is exactly "{sources}" replaced by `sources` (the submission's source files,
-    // source_file first; just source_file when empty). Used on compile, run and version.
+    // argument that is exactly "{sources}" replaced by `sources` (the submission's source files:
+    // the other files in the order given, then source_file last, so that compilers that need
+    // dependencies first, OCaml and Fortran modules, get them; just source_file when empty).
+    // Used on compile, run and version.
     std::vector<std::string> expand(const std::vector<std::string>& argv,
                                     const std::vector<std::string>& sources = {}) const;
 

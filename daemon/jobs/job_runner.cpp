@@ -59,13 +59,16 @@ void JobRunner::start() {
     const JobSpec& spec = job_->spec;
     if (spec.language != nullptr) {
         binds_ = &spec.registry->language_state(spec.language->name).binds;
-        // {sources}: the source file, then every submitted file with one of the language's
-        // extensions, in the order given.
-        if (!spec.request.source.empty()) sources_.push_back(spec.language->source_file);
+        // {sources}: every submitted file with one of the language's extensions, in the order
+        // given, then the source file (dependencies before what uses them).
         for (const auto& f : spec.request.files)
-            if (spec.language->is_source_name(f.name) &&
+            if (spec.language->is_source_name(f.name) && f.name != spec.language->source_file &&
                 std::find(sources_.begin(), sources_.end(), f.name) == sources_.end())
                 sources_.push_back(f.name);
+        const bool has_main = !spec.request.source.empty() ||
+                              std::any_of(spec.request.files.begin(), spec.request.files.end(),
+                                          [&](const auto& f) { return f.name == spec.language->source_file; });
+        if (has_main) sources_.push_back(spec.language->source_file);
     }
     if (auto s = prepare_workspace(); !s) {
         fail(s.error().message());
