@@ -2,8 +2,9 @@
 //   - HumanEval: every canonical solution passes its tests in the python language.
 //   - MultiPL-E: for each language in the dataset whose runtime is installed, each problem's
 //     composed program (dataset_harness.hpp) gets the same verdict through sandboxd as with no
-//     sandbox at all (the oracle, run in the same test). Differences are listed with the reason
-//     in kExplained below; any other difference fails the test.
+//     sandbox at all (the oracle, run in the same test). A difference is checked again on both
+//     sides (a loaded machine can push either over a time limit); one that repeats must be
+//     listed with its reason in kExplained below, or the test fails.
 // Built twice: into e2e_tests as a sample (every 8th HumanEval problem, three problems per
 // MultiPL-E language: the default suite), and into dataset_tests with SANDBOXD_DATASET_FULL for
 // every problem (ctest label `dataset`, which scripts/test.sh runs only with --datasets).
@@ -109,7 +110,15 @@ TEST_P(MultiplEDataset, SameVerdictInsideAndOutsideTheSandbox) {
         OracleOutcome oracle = run_oracle(*catalog, *language, p.program);
         std::string error;
         auto r = run_in_sandbox(daemon, lang, p.program, error);
-        const bool sandboxed = error.empty() && r.run.status == "ok";
+        bool sandboxed = error.empty() && r.run.status == "ok";
+        if (oracle.passed != sandboxed) {
+            // A shared machine under load can push either side over a time limit: a difference
+            // counts only when it repeats.
+            oracle = run_oracle(*catalog, *language, p.program);
+            error.clear();
+            r = run_in_sandbox(daemon, lang, p.program, error);
+            sandboxed = error.empty() && r.run.status == "ok";
+        }
         std::lock_guard lock(mu);
         oracle_passed += oracle.passed ? 1 : 0;
         sandbox_passed += sandboxed ? 1 : 0;
