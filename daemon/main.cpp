@@ -12,6 +12,7 @@
 #include "daemon/server/logging.hpp"
 #include "policy/catalog.hpp"
 #include "policy/network_address.hpp"
+#include "policy/units.hpp"
 
 namespace {
 
@@ -75,6 +76,16 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--egress-pool", config.egress_pool, "egress namespaces (with veth) made ahead of time")
         ->capture_default_str();
+    std::string compile_cache_size = "1GiB";
+    app.add_option("--cache-dir", config.cache_dir, "root-only directory for the compile cache (<dir>/compile)")
+        ->capture_default_str();
+    app.add_option("--compile-cache-size", compile_cache_size, "size bound of the compile cache, like 512MiB; 0: none")
+        ->capture_default_str();
+    std::string probe_versions = "start";
+    app.add_option("--probe-versions", probe_versions,
+                   "ask language runtimes for their versions at start, or on the first `languages` request")
+        ->check(CLI::IsMember({"start", "on-demand"}))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     auto format = log_format == "json" ? server::LogFormat::json : server::LogFormat::text;
@@ -92,6 +103,13 @@ int main(int argc, char** argv) {
         return 2;
     }
     config.egress_range = *range;
+    auto cache_bytes = policy::parse_size(compile_cache_size);
+    if (!cache_bytes) {
+        std::fprintf(stderr, "sandboxd: --compile-cache-size: %s\n", cache_bytes.error().message().c_str());
+        return 2;
+    }
+    config.compile_cache_bytes = *cache_bytes;
+    config.probe_versions_at_start = probe_versions == "start";
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
 
     boost::asio::io_context io(1);

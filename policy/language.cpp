@@ -3,11 +3,20 @@
 
 namespace sbx::policy {
 
-std::vector<std::string> Language::expand(const std::vector<std::string>& argv) const {
+std::vector<std::string> Language::expand(const std::vector<std::string>& argv,
+                                          const std::vector<std::string>& sources) const {
     static constexpr std::string_view kSource = "{source}";
     std::vector<std::string> out;
-    out.reserve(argv.size());
+    out.reserve(argv.size() + sources.size());
     for (std::string arg : argv) {
+        if (arg == "{sources}") {
+            if (sources.empty()) {
+                out.push_back(source_file);
+            } else {
+                out.insert(out.end(), sources.begin(), sources.end());
+            }
+            continue;
+        }
         for (std::size_t at = arg.find(kSource); at != std::string::npos;
              at = arg.find(kSource, at + source_file.size())) {
             arg.replace(at, kSource.size(), source_file);
@@ -15,6 +24,15 @@ std::vector<std::string> Language::expand(const std::vector<std::string>& argv) 
         out.push_back(std::move(arg));
     }
     return out;
+}
+
+bool Language::is_source_name(std::string_view file_name) const {
+    for (const auto& ext : extensions) {
+        if (file_name.size() > ext.size() + 1 && file_name.ends_with(ext) &&
+            file_name[file_name.size() - ext.size() - 1] == '.')
+            return true;
+    }
+    return false;
 }
 
 }  // namespace sbx::policy

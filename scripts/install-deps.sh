@@ -16,6 +16,8 @@ packages=(
     libboost-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
     libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev
     libgtest-dev libgmock-dev libbenchmark-dev
+    # SHA-256 of compile cache keys (libcrypto); the gzip-compressed HumanEval dataset in tests
+    libssl-dev zlib1g-dev
     # runtime: jails run /usr/bin/python3 and /bin/sh programs; networking tools for the
     # network tests; bubblewrap is the peer the benchmarks measure beside
     python3 iproute2 nftables procps bubblewrap

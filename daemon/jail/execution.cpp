@@ -193,7 +193,7 @@ private:
         if (request_.argv.empty()) return Error::invalid("run", "empty argv");
 
         mounts_.emplace(*jail_, MountPlanInput{runtime_.staging_root, workspace_.path(), l.tmpfs_bytes,
-                                               workspace_.uid(), workspace_.gid()});
+                                               workspace_.uid(), workspace_.gid(), request_.extra_binds});
         env_ = merge_env(jail_->base_env, request_.env);
         for (const auto& a : request_.argv) argv_.push_back(a.c_str());
         argv_.push_back(nullptr);

@@ -31,6 +31,8 @@ struct ExecRequest {
     std::vector<std::string> env;   // "KEY=VALUE", added to (and overriding) the policy's
     std::string stdin_data;
     policy::Limits limits;
+    // Read-only binds added to the policy's (a language's runtime files); kept alive by the caller.
+    const std::vector<ResolvedBind>* extra_binds = nullptr;
     // Called with each captured chunk as it arrives (for streaming), in the event loop.
     std::function<void(OutputStream, std::string_view)> on_output;
     // For benchmarks and tests only (the daemon never sets it): join this network namespace

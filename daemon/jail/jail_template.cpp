@@ -38,6 +38,8 @@ Result<ResolvedBind> classify(const std::string& source, const std::string& targ
     return r;
 }
 
+}  // namespace
+
 Result<std::vector<ResolvedBind>> resolve_binds(const std::vector<policy::BindMount>& binds) {
     std::vector<ResolvedBind> out;
     for (const auto& b : binds) {
@@ -74,8 +76,6 @@ Result<std::vector<ResolvedBind>> resolve_binds(const std::vector<policy::BindMo
                      [](const ResolvedBind& a, const ResolvedBind& b) { return depth(a.target) < depth(b.target); });
     return out;
 }
-
-}  // namespace
 
 Result<std::shared_ptr<const JailTemplate>> compile_jail_template(const policy::Policy& policy) {
     auto t = std::make_shared<JailTemplate>();

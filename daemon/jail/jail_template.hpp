@@ -39,4 +39,8 @@ struct JailTemplate {
 
 Result<std::shared_ptr<const JailTemplate>> compile_jail_template(const policy::Policy& policy);
 
+// Binds with their globs expanded and each source classified, parents before children; a
+// missing optional source is left out, a missing required one is an error naming it.
+Result<std::vector<ResolvedBind>> resolve_binds(const std::vector<policy::BindMount>& binds);
+
 }  // namespace sbx::jail

@@ -3,6 +3,8 @@
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
+
 namespace sbx::jail {
 
 namespace {
@@ -15,6 +17,7 @@ MountPlan::MountPlan(const JailTemplate& jail, const MountPlanInput& input)
     steps_.reserve(48);
     dirs_.insert("/");
     add_binds(jail);
+    if (input.extra_binds != nullptr) add_extra_binds(jail, *input.extra_binds);
 
     make_dir("/proc", 0555);
     // hidepid=invisible: a process sees only processes of its own uid (all of the jail's).
@@ -112,6 +115,34 @@ void MountPlan::add_binds(const JailTemplate& jail) {
             case ResolvedBind::Kind::file:
                 write_file(b.target, {}, 0644);
                 bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
+                break;
+        }
+    }
+}
+
+void MountPlan::add_extra_binds(const JailTemplate& jail, const std::vector<ResolvedBind>& binds) {
+    auto at_or_under = [](const std::string& path, const std::string& dir) {
+        return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+    };
+    for (const auto& b : binds) {
+        // Visible already (and a mount point could not be made inside a read-only bind), or
+        // where the jail mounts its work directory.
+        bool shown = std::any_of(jail.binds.begin(), jail.binds.end(), [&](const ResolvedBind& p) {
+            return p.kind == ResolvedBind::Kind::directory && at_or_under(b.target, p.target);
+        });
+        if (shown || at_or_under(b.target, jail.filesystem.work_dir)) continue;
+        make_parents(b.target);
+        switch (b.kind) {
+            case ResolvedBind::Kind::symlink:
+                symlink(b.link_text, b.target);
+                break;
+            case ResolvedBind::Kind::directory:
+                make_dir(b.target, 0755);
+                bind(b.source, b.target, kReadOnly, b.optional);
+                break;
+            case ResolvedBind::Kind::file:
+                write_file(b.target, {}, 0644);
+                bind(b.source, b.target, kReadOnly, b.optional);
                 break;
         }
     }

@@ -22,6 +22,9 @@ struct MountPlanInput {
     std::uint64_t tmpfs_bytes = 0;
     uid_t uid = 0;
     gid_t gid = 0;
+    // Read-only binds a language adds to the policy's (resolved, parents first); those the
+    // policy's binds already show are skipped. May be null.
+    const std::vector<ResolvedBind>* extra_binds = nullptr;
 };
 
 class MountPlan {
@@ -48,6 +51,7 @@ private:
     void write_file(const std::string& jail_path, std::string content, unsigned mode);
 
     void add_binds(const JailTemplate& jail);
+    void add_extra_binds(const JailTemplate& jail, const std::vector<ResolvedBind>& binds);
     void add_dev(const JailTemplate& jail, const MountPlanInput& input);
     void add_etc(const JailTemplate& jail, const MountPlanInput& input);
 

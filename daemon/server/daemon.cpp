@@ -54,7 +54,16 @@ Status Daemon::setup() {
     for (const auto& item : cleanup.removed) spdlog::warn("removed leftover of an earlier run: {}", item);
     for (const auto& item : cleanup.warnings) spdlog::warn("{}", item);
 
-    scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue);
+    if (config_.compile_cache_bytes > 0) {
+        auto cache = jobs::CompileCache::open(config_.cache_dir + "/compile", config_.compile_cache_bytes);
+        if (!cache) return std::move(cache).error().within("open the compile cache");
+        compile_cache_ = std::move(*cache);
+        auto cs = compile_cache_->stats();
+        spdlog::info("compile cache {}: {} entries, {} of {}", compile_cache_->dir(), cs.entries,
+                     policy::format_size(cs.bytes), policy::format_size(cs.max_bytes));
+    }
+    scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue,
+                                                   compile_cache_.get());
 
     auto listener = bind_control_socket(config_.socket_path, config_.group);
     if (!listener) return std::move(listener).error();
@@ -66,8 +75,8 @@ Status Daemon::setup() {
 
     watch_signals();
     accept();
-    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
-    versions_->start();
+    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_, versions_file());
+    if (config_.probe_versions_at_start) versions_->start();
     service_manager_.notify("READY=1\nSTATUS=listening on " + config_.socket_path);
     return {};
 }
@@ -192,8 +201,8 @@ Result<protocol::ReloadResult> Daemon::reload() {
     }
     registry_ = std::move(*registry);
     if (versions_) versions_->stop();
-    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
-    versions_->start();
+    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_, versions_file());
+    if (config_.probe_versions_at_start) versions_->start();
     protocol::ReloadResult result;
     result.policies = static_cast<std::uint32_t>(registry_->catalog().policies().size());
     result.languages = static_cast<std::uint32_t>(registry_->catalog().languages().size());
@@ -233,7 +242,13 @@ protocol::PoliciesResult Daemon::policies(const jobs::Caller& caller) const {
     return result;
 }
 
+std::string Daemon::versions_file() const {
+    // Beside the compile cache; without a cache directory nothing is remembered.
+    return config_.compile_cache_bytes > 0 ? config_.cache_dir + "/versions" : std::string();
+}
+
 protocol::LanguagesResult Daemon::languages() const {
+    if (versions_ && !shutting_down_) versions_->start();  // on demand, when not at start-up
     protocol::LanguagesResult result;
     for (const auto& [name, lang] : registry_->catalog().languages()) {
         const auto& state = registry_->language_state(name);

@@ -32,6 +32,7 @@
 #include <string>
 
 #include "daemon/jail/runtime.hpp"
+#include "daemon/jobs/compile_cache.hpp"
 #include "daemon/jobs/registry.hpp"
 #include "daemon/jobs/scheduler.hpp"
 #include "daemon/jobs/stats.hpp"
@@ -62,6 +63,9 @@ struct DaemonConfig {
     policy::Ipv4Cidr egress_range{0x0AE70000, 16};  // 10.231.0.0/16
     unsigned netns_pool = 4;
     unsigned egress_pool = 2;
+    std::string cache_dir = "/var/cache/sandboxd";      // the compile cache is <cache_dir>/compile
+    std::uint64_t compile_cache_bytes = 1ull << 30;     // 0: no compile cache
+    bool probe_versions_at_start = true;                // false: at the first `languages` request
 };
 
 class Daemon {
@@ -99,6 +103,7 @@ private:
     void watch_signals();
     void begin_shutdown();
     void finish_shutdown();
+    std::string versions_file() const;
 
     boost::asio::io_context& io_;
     DaemonConfig config_;
@@ -106,6 +111,7 @@ private:
     std::unique_ptr<jail::JailRuntime> runtime_;
     std::shared_ptr<const jobs::Registry> registry_;
     jobs::Stats stats_;
+    std::unique_ptr<jobs::CompileCache> compile_cache_;
     std::unique_ptr<jobs::Scheduler> scheduler_;
     std::shared_ptr<jobs::VersionProbe> versions_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;

@@ -47,7 +47,18 @@ TEST(ShippedDefaultPolicy, HasExactlyTheDocumentedValues) {
         .file_size_bytes = 64ull << 20,
         .stack_bytes = 8ull << 20,
     };
-    EXPECT_EQ(p.limits, LimitBounds::exactly(expected));
+    EXPECT_EQ(p.limits.defaults(), expected);
+    // Maximums sized for the heaviest shipped language (a JVM compiler), requests may ask up to them.
+    EXPECT_EQ(p.limits.memory_bytes.maximum, 2ull << 30);
+    EXPECT_EQ(p.limits.pids.maximum, 512u);
+    EXPECT_EQ(p.limits.wall_time.maximum, 120s);
+    EXPECT_EQ(p.limits.cpu_time.maximum, 60s);
+    EXPECT_EQ(p.limits.cpu_cores.maximum, 2.0);
+    EXPECT_EQ(p.limits.tmpfs_bytes.maximum, 512ull << 20);
+    EXPECT_EQ(p.limits.file_size_bytes.maximum, 512ull << 20);
+    EXPECT_EQ(p.limits.output_bytes.maximum, 1ull << 20);
+    EXPECT_EQ(p.limits.open_files.maximum, 256u);
+    EXPECT_EQ(p.limits.stack_bytes.maximum, 8ull << 20);
 
     const std::vector<BindMount> binds{
         {"/usr", "/usr", false, false},
