@@ -146,7 +146,8 @@ const protocol::LanguageInfo* find_runtime(const protocol::LanguagesResult& lang
         if (!l.available) continue;
         bool named = l.name == language;
         for (const auto& alias : l.aliases) named = named || alias == language;
-        if (named && piston_version_matches(version, version_number(l.version))) return &l;
+        // Until sandboxd has probed the runtime's version (a moment after it starts) any selector matches.
+        if (named && (l.version.empty() || piston_version_matches(version, version_number(l.version)))) return &l;
     }
     return nullptr;
 }

@@ -16,6 +16,7 @@ namespace sbx::testing {
 struct DaemonOptions {
     std::string policies_dir;  // default: the source tree's
     std::string languages_dir;
+    std::string group = "root";  // the socket's group ("sandbox" lets sandbox-http in)
     std::vector<std::string> extra_args;
 };
 
