@@ -8,6 +8,16 @@ namespace sbx::http {
 std::optional<AccessLimiter::Refusal> AccessLimiter::admit(const std::string& client, const ClientLimits& limits,
                                                            std::shared_ptr<void>& ticket,
                                                            std::chrono::steady_clock::time_point now) {
+    // Forget idle clients now and then (anonymous mode keys by address): an entry without
+    // requests in flight whose bucket has had a minute to refill holds nothing worth keeping.
+    if (++admissions_ % 4096 == 0) {
+        for (auto it = states_->begin(); it != states_->end();) {
+            if (it->second.in_flight == 0 && now - it->second.refilled > std::chrono::minutes(1))
+                it = states_->erase(it);
+            else
+                ++it;
+        }
+    }
     State& s = (*states_)[client];
     if (limits.concurrency > 0 && s.in_flight >= limits.concurrency)
         return Refusal{"concurrency_limit",

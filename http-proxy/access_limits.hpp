@@ -41,6 +41,7 @@ private:
         std::uint32_t in_flight = 0;
     };
     std::shared_ptr<std::map<std::string, State>> states_ = std::make_shared<std::map<std::string, State>>();
+    std::uint64_t admissions_ = 0;
 };
 
 }  // namespace sbx::http

@@ -78,15 +78,25 @@ std::optional<ExecInput> read_input(const std::shared_ptr<Exchange>& exchange, c
     return in;
 }
 
-void py_exec(Services& services, const std::shared_ptr<Exchange>& exchange) {
-    auto in = read_input(exchange, exchange->body(), exec_error);
+// The client's timeout is fitted to the policy's maximum: make sure the policy list is known.
+template <class Run>
+void with_input(Services& services, const std::shared_ptr<Exchange>& exchange, Response (*render)(const HttpError&),
+                Run run) {
+    auto in = read_input(exchange, exchange->body(), render);
     if (!in) return;
+    Services* svc = &services;
+    services.daemon.with_policies([svc, exchange, input = std::move(*in), run]() mutable {
+        if (!exchange->aborted()) run(*svc, exchange, std::move(input));
+    });
+}
+
+void py_exec(Services& services, const std::shared_ptr<Exchange>& exchange, ExecInput in) {
     protocol::RunRequest request;
     request.language = "python";
-    request.source = std::move(in->code);
-    request.stdin_data = std::move(in->stdin_data);
-    apply_client_timeout(services.daemon, request.policy, in->timeout, request.limits);
-    bool json_resp = in->json_resp;
+    request.source = std::move(in.code);
+    request.stdin_data = std::move(in.stdin_data);
+    apply_client_timeout(services.daemon, request.policy, in.timeout, request.limits);
+    bool json_resp = in.json_resp;
     run_job(services, exchange, std::move(request), [exchange, json_resp](RunOutcome outcome) {
         if (!outcome.result) {
             exchange->respond(exec_error(outcome.error));
@@ -125,13 +135,11 @@ std::string evaluator_json(const protocol::RunResult& result) {
            ", \"stderr\": " + python_json_string(stage.stderr_data) + "}\n";
 }
 
-void any_exec(Services& services, const std::shared_ptr<Exchange>& exchange) {
-    auto in = read_input(exchange, exchange->body(), exec_error);
-    if (!in) return;
+void any_exec(Services& services, const std::shared_ptr<Exchange>& exchange, ExecInput in) {
     protocol::RunRequest request;
-    request.language = multiple_language(in->lang);
-    request.source = std::move(in->code);
-    apply_client_timeout(services.daemon, request.policy, in->timeout, request.limits);
+    request.language = multiple_language(in.lang);
+    request.source = std::move(in.code);
+    apply_client_timeout(services.daemon, request.policy, in.timeout, request.limits);
     // Compiling is not the program's time: it gets the policy's own compile limits.
     run_job(services, exchange, std::move(request), [exchange](RunOutcome outcome) {
         if (!outcome.result) {
@@ -167,16 +175,14 @@ int parse_coverage_report(const std::string& report) {
     return -1;
 }
 
-void py_coverage(Services& services, const std::shared_ptr<Exchange>& exchange) {
-    auto in = read_input(exchange, exchange->body(), coverage_error);
-    if (!in) return;
+void py_coverage(Services& services, const std::shared_ptr<Exchange>& exchange, ExecInput in) {
     protocol::RunRequest request;
-    request.files.push_back({"main.py", std::move(in->code), false});
+    request.files.push_back({"main.py", std::move(in.code), false});
     // The program's output is not wanted, only whether it succeeded and the report.
     request.argv = {"/bin/sh", "-c",
                     "/usr/bin/python3 -m coverage run main.py > /dev/null 2>&1 < /dev/null || exit 3; "
                     "exec /usr/bin/python3 -m coverage report"};
-    apply_client_timeout(services.daemon, request.policy, in->timeout, request.limits);
+    apply_client_timeout(services.daemon, request.policy, in.timeout, request.limits);
     run_job(services, exchange, std::move(request), [exchange](RunOutcome outcome) {
         if (!outcome.result) {
             exchange->respond(coverage_error(outcome.error));
@@ -210,7 +216,7 @@ std::string multiple_language(const std::string& lang) {
 void add_code_exec_api(Router& router, Services& services) {
     Services* svc = &services;
     router.add(verb::post, "/py_exec", Access::token, exec_error,
-               [svc](const std::shared_ptr<Exchange>& ex) { py_exec(*svc, ex); },
+               [svc](const std::shared_ptr<Exchange>& ex) { with_input(*svc, ex, exec_error, py_exec); },
                OpDoc("multipl-e", "Run Python (MultiPL-E style server)")
                    .describe("Answers \"0\\n<stdout>\" when the program exits 0, \"1\\n<stderr>\" otherwise, "
                              "\"1\\nTimeout\" after the timeout; with json_resp {\"status\":0|1,\"output\":...}.")
@@ -220,7 +226,7 @@ void add_code_exec_api(Router& router, Services& services) {
                    .text_response(422, "\"1\\nInvalid JSON input: ...\" (a field of the wrong type)")
                    .text_response(503, "\"1\\n...\": sandboxd is busy or unreachable; see Retry-After"));
     router.add(verb::post, "/any_exec", Access::token, exec_error,
-               [svc](const std::shared_ptr<Exchange>& ex) { any_exec(*svc, ex); },
+               [svc](const std::shared_ptr<Exchange>& ex) { with_input(*svc, ex, exec_error, any_exec); },
                OpDoc("multipl-e", "Run a program in a MultiPL-E language")
                    .describe("Answers \"0\\n\" and the MultiPL-E evaluator's JSON: {\"status\": \"OK\"|\"Exception\"|"
                              "\"SyntaxError\"|\"Timeout\", \"exit_code\", \"stdout\", \"stderr\"}.")
@@ -229,7 +235,7 @@ void add_code_exec_api(Router& router, Services& services) {
                    .text_response(400, "\"1\\n...\": not JSON, or an unknown language")
                    .text_response(422, "\"1\\n...\": a field of the wrong type"));
     router.add(verb::post, "/py_coverage", Access::token, coverage_error,
-               [svc](const std::shared_ptr<Exchange>& ex) { py_coverage(*svc, ex); },
+               [svc](const std::shared_ptr<Exchange>& ex) { with_input(*svc, ex, coverage_error, py_coverage); },
                OpDoc("multipl-e", "Line coverage of a Python program (coverage.py)")
                    .json_body(exec_body_schema(false))
                    .text_response(200, "{\"coverage\": <percent>}, -1 when the program failed"));

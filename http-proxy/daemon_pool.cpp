@@ -89,11 +89,27 @@ void DaemonPool::watch() {
 
 void DaemonPool::refresh_policies() {
     next_policy_refresh_ = std::chrono::steady_clock::now() + kPolicyRefresh;
+    if (fetching_policies_) return;
+    fetching_policies_ = true;
     call(protocol::PoliciesRequest{}, [this, alive = alive_](Result<protocol::Reply> reply) {
-        if (!*alive || !reply || reply->kind != protocol::Reply::Kind::result) return;
-        auto result = protocol::decode_result<protocol::PoliciesResult>(*reply);
-        if (result) policies_ = std::move(*result);
+        if (!*alive) return;
+        fetching_policies_ = false;
+        if (reply && reply->kind == protocol::Reply::Kind::result) {
+            auto result = protocol::decode_result<protocol::PoliciesResult>(*reply);
+            if (result) policies_ = std::move(*result);
+        }
+        auto waiters = std::exchange(policy_waiters_, {});
+        for (auto& then : waiters) then();
     });
+}
+
+void DaemonPool::with_policies(std::function<void()> then) {
+    if (policies_) {
+        then();
+        return;
+    }
+    policy_waiters_.push_back(std::move(then));
+    refresh_policies();
 }
 
 std::size_t DaemonPool::open_connections() const {

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,9 @@ public:
     // The daemon's policies as last fetched, if ever.
     const std::optional<protocol::PoliciesResult>& policies() const { return policies_; }
     const protocol::PolicyInfo* policy(const std::string& name) const;  // "" = default
+    // Runs `then` once the policy list is known (at once when it is; after a fetch otherwise,
+    // whether or not the fetch succeeded).
+    void with_policies(std::function<void()> then);
 
 private:
     struct Slot {
@@ -64,6 +68,8 @@ private:
     boost::asio::steady_timer watchdog_;
     std::chrono::steady_clock::time_point next_policy_refresh_{};
     std::optional<protocol::PoliciesResult> policies_;
+    bool fetching_policies_ = false;
+    std::vector<std::function<void()>> policy_waiters_;
     std::string last_error_ = "not connected yet";
     std::size_t max_frame_ = 0;
     bool stopped_ = false;
