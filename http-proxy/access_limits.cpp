@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/format.h>
 
 namespace sbx::http {
 
@@ -36,8 +37,7 @@ std::optional<AccessLimiter::Refusal> AccessLimiter::admit(const std::string& cl
         if (s.tokens < 1) {
             auto wait = static_cast<unsigned>(std::ceil((1 - s.tokens) / limits.rate));
             return Refusal{"rate_limit",
-                           "'" + client + "' is limited to " + std::to_string(limits.rate).substr(0, 8) +
-                               " requests per second",
+                           fmt::format("'{}' is limited to {:g} requests per second", client, limits.rate),
                            std::max(1u, wait)};
         }
         s.tokens -= 1;

@@ -1,6 +1,7 @@
 #include "http-proxy/daemon_call.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
 #include <charconv>
 #include <cmath>
 
@@ -97,8 +98,7 @@ void run_job(Services& services, const std::shared_ptr<Exchange>& exchange, prot
         abandon();
         done({std::nullopt,
               {HttpStatus::gateway_timeout, "timeout",
-               "no result from sandboxd within " + std::to_string(timeout.count() / 1000.0).substr(0, 6) +
-                   " s; the job was cancelled",
+               fmt::format("no result from sandboxd within {:g} s; the job was cancelled", timeout.count() / 1000.0),
                {}}});
     });
 
