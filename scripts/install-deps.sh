@@ -21,6 +21,9 @@ packages=(
     # runtime: jails run /usr/bin/python3 and /bin/sh programs; networking tools for the
     # network tests; bubblewrap is the peer the benchmarks measure beside
     python3 iproute2 nftables procps bubblewrap
+    # sandbox-http's /py_coverage runs coverage.py in the jail; wrk is the HTTP load tool of
+    # bench/http_throughput.sh
+    python3-coverage wrk
 )
 
 missing=()
@@ -55,4 +58,15 @@ fi
 if ! getent group sandbox > /dev/null; then
     groupadd --system sandbox
     echo "created group sandbox"
+fi
+
+# The unprivileged user sandbox-http runs as (sandbox-http --user sandbox-http): a system user
+# without a home or shell, in group sandbox so that it may use sandboxd's socket (0660 root:sandbox).
+if ! getent passwd sandbox-http > /dev/null; then
+    useradd --system --user-group --groups sandbox --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "sandboxd HTTP proxy" sandbox-http
+    echo "created user sandbox-http"
+elif ! id -nG sandbox-http | tr ' ' '\n' | grep -qx sandbox; then
+    usermod --append --groups sandbox sandbox-http
+    echo "added user sandbox-http to group sandbox"
 fi

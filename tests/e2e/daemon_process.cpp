@@ -49,7 +49,7 @@ DaemonProcess::~DaemonProcess() {
 void DaemonProcess::start() {
     std::vector<std::string> args = {sandboxd_binary(),   "--socket",      socket_,       "--runtime-dir",
                                      runtime_dir_,        "--cgroup-name", cgroup_name_,  "--group",
-                                     "root",              "--policies",    options_.policies_dir,
+                                     options_.group,      "--policies",    options_.policies_dir,
                                      "--languages",       options_.languages_dir, "--log-level", "debug",
                                      "--cache-dir",       dir_ + "/cache", "--probe-versions", "on-demand"};
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());

@@ -18,6 +18,7 @@ namespace sbx::testing {
 struct DaemonOptions {
     std::string policies_dir;  // default: the source tree's
     std::string languages_dir;
+    std::string group = "root";  // the socket's group ("sandbox" lets sandbox-http in)
     std::vector<std::string> extra_args;
     // A network namespace (/run/netns/<name>, made by the test) the daemon runs in; joined with
     // setns before exec, which keeps the daemon's view of /sys (unlike `ip netns exec`).
