@@ -115,7 +115,9 @@ TEST(JailLimits, BusyLoopEndsAtCpuLimit) {
     EXPECT_NE(r.message.find("CPU"), std::string::npos) << r.message;
     EXPECT_GE(r.cpu_ms, 1000);
     EXPECT_LT(r.cpu_ms, 1200);
-    EXPECT_LT(r.wall_ms, 2000);
+    // Ended by the CPU check, long before the wall clock. (How much wall time 1 s of CPU takes
+    // depends on how busy the machine is, so no tighter bound here.)
+    EXPECT_LT(r.wall_ms, 9000);
 }
 
 TEST(JailLimits, CpuLimitCountsEveryProcessOfTheJob) {
