@@ -89,7 +89,7 @@ TEST_F(Native, BadRequestsGetTheDocumentedErrors) {
                  "run.stdin must be a string");
     expect_error(c.post("/v1/run", json{{"language", "python"}, {"source", "x"}, {"limits", {{"memory_limit", "12XB"}}}}),
                  422, "invalid_request", "run.limits.memory_limit");
-    expect_error(c.post("/v1/run", json{{"language", "cobol"}, {"source", "x"}}), 400, "unknown_language", "cobol");
+    expect_error(c.post("/v1/run", json{{"language", "intercal"}, {"source", "x"}}), 400, "unknown_language", "intercal");
     expect_error(c.post("/v1/run", json{{"language", "python"}, {"source", "x"}, {"policy", "gpu"}}), 400,
                  "unknown_policy", "gpu");
     expect_error(c.post("/v1/run", json{{"language", "python"}, {"source", "x"}, {"limits", {{"memory_limit", "64GiB"}}}}),
@@ -127,8 +127,10 @@ TEST_F(Native, LanguagesAndPolicies) {
     json p = r.json()["policies"][0];
     EXPECT_EQ(p["name"], "default");
     EXPECT_EQ(keys(p), (std::set<std::string>{"name", "description", "network", "limits"}));
-    EXPECT_EQ(p["limits"]["memory_limit"]["max"], 256 * 1024 * 1024);
-    EXPECT_EQ(p["limits"]["wall_time_limit"]["max"], 10.0);
+    EXPECT_EQ(p["limits"]["memory_limit"]["default"], 256 * 1024 * 1024);
+    EXPECT_EQ(p["limits"]["memory_limit"]["max"], 2LL * 1024 * 1024 * 1024);
+    EXPECT_EQ(p["limits"]["wall_time_limit"]["default"], 10.0);
+    EXPECT_EQ(p["limits"]["wall_time_limit"]["max"], 120.0);
 }
 
 TEST_F(Native, SessionsAnswer501UntilTheyExist) {

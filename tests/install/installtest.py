@@ -463,8 +463,12 @@ class Service:
         notify_path = None
         if self.type == "notify":
             notify_path = f"/run/{self.name}.notify"
+            # systemd makes a fresh socket per start; so do we (a restart reuses the path).
+            if os.path.exists(notify_path):
+                os.unlink(notify_path)
             self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self.notify.bind(notify_path)
+            self.notify_path = notify_path
             env["NOTIFY_SOCKET"] = notify_path
 
         # The credentials, last before the program, as systemd applies them.
@@ -585,6 +589,8 @@ class Service:
         if self.notify:
             self.notify.close()
             self.notify = None
+            if os.path.exists(self.notify_path):
+                os.unlink(self.notify_path)
 
     def log(self):
         try:
