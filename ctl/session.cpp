@@ -53,6 +53,14 @@ template std::optional<protocol::StatusResult> request(const Common&, const prot
                                                        const std::function<void(const protocol::Event&)>&);
 template std::optional<protocol::CancelResult> request(const Common&, const protocol::RequestBody&,
                                                        const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionInfo> request(const Common&, const protocol::RequestBody&,
+                                                      const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionExecResult> request(const Common&, const protocol::RequestBody&,
+                                                            const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionCloseResult> request(const Common&, const protocol::RequestBody&,
+                                                             const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionListResult> request(const Common&, const protocol::RequestBody&,
+                                                            const std::function<void(const protocol::Event&)>&);
 template std::optional<protocol::ReloadResult> request(const Common&, const protocol::RequestBody&,
                                                        const std::function<void(const protocol::Event&)>&);
 

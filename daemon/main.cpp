@@ -11,6 +11,7 @@
 #include "daemon/server/daemon.hpp"
 #include "daemon/server/logging.hpp"
 #include "policy/catalog.hpp"
+#include "policy/units.hpp"
 
 namespace {
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     std::filesystem::path root = default_policy_root();
     config.policies_dir = (root / "policies").string();
     config.languages_dir = (root / "languages").string();
+    config.sessions.drivers_dir = (root / "drivers").string();
     if (const char* env = std::getenv("SANDBOXD_SOCKET"); env != nullptr && *env != '\0') config.socket_path = env;
     std::string log_level = "info";
     std::string log_format = "text";
@@ -63,6 +65,15 @@ int main(int argc, char** argv) {
                  "cgroup v1: do not switch the kernel to favordynmods (job starts then wait for RCU)");
     app.add_option("--shutdown-grace", grace_s, "seconds running jobs get to finish on SIGTERM")->capture_default_str();
     app.add_option("--max-frame", config.max_frame, "largest protocol frame in bytes")->capture_default_str();
+    std::string session_memory;
+    app.add_option("--drivers", config.sessions.drivers_dir, "directory of the session drivers")->capture_default_str();
+    app.add_option("--max-sessions", config.sessions.max_sessions, "stateful sessions open at once")
+        ->capture_default_str();
+    app.add_option("--max-sessions-per-client", config.sessions.max_sessions_per_client,
+                   "sessions one client (uid, and owner within it) may have open")
+        ->capture_default_str();
+    app.add_option("--session-memory", session_memory,
+                   "memory limits of all open sessions added up, at most (a size; default: half the RAM)");
     CLI11_PARSE(app, argc, argv);
 
     auto format = log_format == "json" ? server::LogFormat::json : server::LogFormat::text;
@@ -74,6 +85,14 @@ int main(int argc, char** argv) {
                             : cgroup_version == "v2" ? jail::CgroupVersion::v2
                                                      : jail::CgroupVersion::automatic;
     config.favordynmods = !no_favordynmods;
+    if (!session_memory.empty()) {
+        auto bytes = policy::parse_size(session_memory);
+        if (!bytes) {
+            std::fprintf(stderr, "sandboxd: --session-memory: %s\n", bytes.error().message().c_str());
+            return 2;
+        }
+        config.sessions.memory_budget_bytes = *bytes;
+    }
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
 
     boost::asio::io_context io(1);

@@ -21,14 +21,20 @@ struct Language {
     std::vector<std::string> compile;     // empty for interpreted languages
     std::vector<std::string> run;         // argv; "{source}" is replaced by source_file
     std::vector<std::string> version;     // argv printing the runtime's version
+    // argv of the interpreter driver of stateful sessions (docs/sessions.md); "{drivers}" is the
+    // directory the drivers are bound on in the jail. Empty: no sessions in this language.
+    std::vector<std::string> session;
     std::map<std::string, std::string> env;
     std::string source_path;              // the file it came from, for messages
 
     bool compiled() const { return !compile.empty(); }
+    bool has_session() const { return !session.empty(); }
 
     // argv with every "{source}" (anywhere inside an argument) replaced by source_file; used on
     // compile, run and version.
     std::vector<std::string> expand(const std::vector<std::string>& argv) const;
+    // The session command with "{drivers}" replaced by `drivers_dir`.
+    std::vector<std::string> session_command(const std::string& drivers_dir) const;
 };
 
 Result<Language> parse_language(std::string_view toml_text, const std::string& source_path);

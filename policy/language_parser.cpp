@@ -29,9 +29,9 @@ bool is_extension(std::string_view ext) {
     });
 }
 
-// The first "{word}" in `arg` that is not a known placeholder, or empty. Other braces (a shell
-// "{1..3}") are left alone.
-std::string unknown_placeholder(std::string_view arg) {
+// The first "{word}" in `arg` that is not a known placeholder ({source}, and {drivers} in the
+// session command), or empty. Other braces (a shell "{1..3}") are left alone.
+std::string unknown_placeholder(std::string_view arg, bool drivers_known) {
     for (std::size_t open = arg.find('{'); open != std::string_view::npos; open = arg.find('{', open + 1)) {
         const std::size_t close = arg.find('}', open);
         if (close == std::string_view::npos) break;
@@ -39,7 +39,7 @@ std::string unknown_placeholder(std::string_view arg) {
         const bool is_word = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
             return (c >= 'a' && c <= 'z') || c == '_';
         });
-        if (is_word && word != "source") return std::string(arg.substr(open, close - open + 1));
+        if (is_word && word != "source" && !(drivers_known && word == "drivers")) return std::string(arg.substr(open, close - open + 1));
     }
     return {};
 }
@@ -52,7 +52,7 @@ public:
 
     Status read(const toml::table& root) {
         if (auto s = r_.check_keys(root, {"name", "display_name", "aliases", "extensions",
-                                          "source_file", "compile", "run", "version", "env"},
+                                          "source_file", "compile", "run", "version", "env", "session"},
                                    "");
             !s) {
             return s;
@@ -80,6 +80,7 @@ private:
         if (key == "compile") return read_argv(node, "compile", Program::absolute, l_.compile);
         if (key == "run") return read_argv(node, "run", Program::absolute_or_relative, l_.run);
         if (key == "version") return read_argv(node, "version", Program::absolute, l_.version);
+        if (key == "session") return read_argv(node, "session", Program::absolute, l_.session);
         if (key == "env") {
             auto env = r_.environment(node, "env");
             if (!env) return std::move(env).error();
@@ -180,10 +181,12 @@ private:
                                            : std::string()));
         }
         for (std::size_t i = 0; i < argv->size(); ++i) {
-            if (auto unknown = unknown_placeholder((*argv)[i]); !unknown.empty()) {
+            const bool session = name == "session";
+            if (auto unknown = unknown_placeholder((*argv)[i], session); !unknown.empty()) {
                 const toml::node& element = *node.as_array()->get(i);
-                return r_.error(element, element_name(name, i) + ": unknown placeholder '" +
-                                             unknown + "' (the only one is {source})");
+                return r_.error(element, element_name(name, i) + ": unknown placeholder '" + unknown +
+                                             (session ? "' (known: {source}, {drivers})"
+                                                      : "' (the only one is {source})"));
             }
         }
         out = std::move(argv).value();

@@ -14,7 +14,8 @@ MountPlan::MountPlan(const JailTemplate& jail, const MountPlanInput& input)
     : staging_(input.staging_root), root_options_("size=1m,nr_inodes=4096,mode=0755") {
     steps_.reserve(48);
     dirs_.insert("/");
-    add_binds(jail);
+    for (const auto& b : jail.binds) add_bind(b);
+    for (const auto& b : input.extra_binds) add_bind(b);
 
     make_dir("/proc", 0555);
     // hidepid=invisible: a process sees only processes of its own uid (all of the jail's).
@@ -98,22 +99,20 @@ void MountPlan::write_file(const std::string& jail_path, std::string content, un
     steps_.push_back(s);
 }
 
-void MountPlan::add_binds(const JailTemplate& jail) {
-    for (const auto& b : jail.binds) {
-        make_parents(b.target);
-        switch (b.kind) {
-            case ResolvedBind::Kind::symlink:
-                symlink(b.link_text, b.target);
-                break;
-            case ResolvedBind::Kind::directory:
-                make_dir(b.target, 0755);
-                bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
-                break;
-            case ResolvedBind::Kind::file:
-                write_file(b.target, {}, 0644);
-                bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
-                break;
-        }
+void MountPlan::add_bind(const ResolvedBind& b) {
+    make_parents(b.target);
+    switch (b.kind) {
+        case ResolvedBind::Kind::symlink:
+            symlink(b.link_text, b.target);
+            break;
+        case ResolvedBind::Kind::directory:
+            make_dir(b.target, 0755);
+            bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
+            break;
+        case ResolvedBind::Kind::file:
+            write_file(b.target, {}, 0644);
+            bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
+            break;
     }
 }
 

@@ -22,6 +22,8 @@ struct MountPlanInput {
     std::uint64_t tmpfs_bytes = 0;
     uid_t uid = 0;
     gid_t gid = 0;
+    // Binds of the jail's own beyond the policy's (a session's drivers), made after them.
+    std::vector<ResolvedBind> extra_binds;
 };
 
 class MountPlan {
@@ -47,7 +49,7 @@ private:
     void make_node(const std::string& jail_path, unsigned major, unsigned minor);
     void write_file(const std::string& jail_path, std::string content, unsigned mode);
 
-    void add_binds(const JailTemplate& jail);
+    void add_bind(const ResolvedBind& b);
     void add_dev(const JailTemplate& jail, const MountPlanInput& input);
     void add_etc(const JailTemplate& jail, const MountPlanInput& input);
 

@@ -30,6 +30,7 @@
 #include "daemon/jobs/scheduler.hpp"
 #include "daemon/jobs/stats.hpp"
 #include "daemon/jobs/version_probe.hpp"
+#include "daemon/sessions/session_manager.hpp"
 #include "protocol/messages.hpp"
 
 namespace sbx::server {
@@ -50,6 +51,7 @@ struct DaemonConfig {
     std::chrono::milliseconds shutdown_grace{10000};
     std::size_t max_frame = protocol::kDefaultMaxFrame;
     std::uint32_t max_inflight = 1024;
+    sessions::SessionConfig sessions;
 };
 
 class Daemon {
@@ -67,6 +69,7 @@ public:
     // For connections.
     std::shared_ptr<const jobs::Registry> registry() const { return registry_; }
     jobs::Scheduler& scheduler() { return *scheduler_; }
+    sessions::SessionManager& sessions() { return *sessions_; }
     const DaemonConfig& config() const { return config_; }
     bool shutting_down() const { return shutting_down_; }
     protocol::ServerHello hello() const;
@@ -92,6 +95,8 @@ private:
     std::shared_ptr<const jobs::Registry> registry_;
     jobs::Stats stats_;
     std::unique_ptr<jobs::Scheduler> scheduler_;
+    std::unique_ptr<sessions::SessionManager> sessions_;
+    int drains_pending_ = 0;  // at shutdown: the scheduler and the sessions
     std::shared_ptr<jobs::VersionProbe> versions_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
     boost::asio::signal_set signals_;
