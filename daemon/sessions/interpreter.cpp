@@ -21,6 +21,8 @@ namespace {
 // A driver starts in well under a second (Python ~50 ms); this only bounds a broken one.
 constexpr std::chrono::seconds kStartAllowance{15};
 constexpr std::size_t kStartupStderrBytes = 4096;
+// Between the driver's socket closing and its jail ending, when the driver exited.
+constexpr std::chrono::milliseconds kExitGrace{1000};
 
 double ms_since(steady_clock::time_point t) {
     return std::chrono::duration<double, std::milli>(steady_clock::now() - t).count();
@@ -99,8 +101,11 @@ void Interpreter::read_control() {
             }
         }
         if (ec) {
-            // The driver exited or closed its end: whatever happens next, it cannot be talked to.
-            if (ec != asio::error::operation_aborted) self->kill(Kill::driver_exit);
+            // The driver exited (its jail ends now, with its exit status) or closed its end (then
+            // it cannot be talked to any more and is killed after a moment).
+            if (ec != asio::error::operation_aborted && self->process_ && !self->process_->reaped())
+                self->process_->watch_limits(steady_clock::now() + kExitGrace, std::nullopt,
+                                             [self](jail::LimitHit) { self->kill(Kill::driver_exit); });
             return;
         }
         self->read_control();
@@ -139,10 +144,9 @@ void Interpreter::call(const std::string& code, const CallLimits& limits, Finish
                                self->kill(hit == jail::LimitHit::wall_time ? Kill::wall_time : Kill::cpu_time);
                            });
     outgoing_ = encode_exec_request(code);
+    // A write that fails means the driver is gone: the read side sees the end of the socket.
     asio::async_write(control_, asio::buffer(outgoing_),
-                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                          if (ec && ec != asio::error::operation_aborted) self->kill(Kill::driver_exit);
-                      });
+                      [self = shared_from_this()](const boost::system::error_code&, std::size_t) {});
 }
 
 void Interpreter::on_reply(const std::string& payload) {
