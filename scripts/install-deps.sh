@@ -19,6 +19,8 @@ packages=(
     # runtime: jails run /usr/bin/python3 and /bin/sh programs; networking tools for the
     # network tests; bubblewrap is the peer the benchmarks measure beside
     python3 iproute2 nftables procps bubblewrap
+    # stateful sessions: the JavaScript driver's runtime, and matplotlib for figures in Python
+    nodejs python3-matplotlib
 )
 
 missing=()
