@@ -161,28 +161,10 @@ int repl(const Common& common, const RunOptions& run, const SessionOptions& o) {
     call_limits.wall_time = open.limits.wall_time;
     call_limits.cpu_time = open.limits.cpu_time;
     call_limits.output_bytes = open.limits.output_bytes;
-    std::string path = common.socket.empty() ? protocol::default_socket_path() : common.socket;
-    auto client = protocol::Client::connect(path);
-    if (!client) {
-        report_error(common, "unreachable", client.error().message() + " (is sandboxd running?)");
-        return kExitSandboxError;
-    }
-    // One connection for the whole conversation; each reply is a result or an error frame.
-    auto call = [&](const protocol::RequestBody& body) -> std::optional<protocol::Reply> {
-        auto reply = client->call(body);
-        if (!reply) {
-            report_error(common, "connection", reply.error().message());
-            return std::nullopt;
-        }
-        if (reply->kind == protocol::Reply::Kind::error) {
-            report_error(common, std::string(protocol::to_string(reply->error.code)), reply->error.message);
-            return std::nullopt;
-        }
-        return std::move(*reply);
-    };
-    auto opened_reply = call(open);
-    if (!opened_reply) return kExitSandboxError;
-    auto opened = protocol::decode_result<protocol::SessionInfo>(*opened_reply);
+    auto client = connect(common);
+    if (!client) return kExitSandboxError;
+    // One connection for the whole conversation.
+    auto opened = request<protocol::SessionInfo>(common, *client, open);
     if (!opened) return kExitSandboxError;
     const bool interactive = ::isatty(STDIN_FILENO) != 0;
     if (interactive)
@@ -203,19 +185,14 @@ int repl(const Common& common, const RunOptions& run, const SessionOptions& o) {
         }
         if (chunk.find_first_not_of(" \t\r") == std::string::npos) continue;
         protocol::SessionExecRequest exec{opened->session_id, {}, chunk + "\n", call_limits};
-        auto reply = call(exec);
-        if (!reply) {
-            last = kExitSandboxError;
-            break;
-        }
-        auto result = protocol::decode_result<protocol::SessionExecResult>(*reply);
+        auto result = request<protocol::SessionExecResult>(common, *client, exec);
         if (!result) {
             last = kExitSandboxError;
             break;
         }
         last = show_exec_result(common, *result, o.images_dir);
     }
-    (void)call(protocol::SessionCloseRequest{opened->session_id, {}});
+    (void)request<protocol::SessionCloseResult>(common, *client, protocol::SessionCloseRequest{opened->session_id, {}});
     return last;
 }
 

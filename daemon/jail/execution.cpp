@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "common/unique_fd.hpp"
+#include "daemon/jail/child_steps.hpp"
 
 namespace sbx::jail {
 
@@ -29,11 +30,6 @@ namespace {
 constexpr milliseconds kSetupAllowance{2000};
 
 enum class KillReason { none, wall_time, cpu_time, output, cancelled, setup_timeout };
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
-}
 
 // stdin as a sealed memfd: the payload reads it like a file, cannot change it, and the
 // daemon never blocks writing into a pipe nobody reads.
@@ -124,7 +120,7 @@ private:
         if (finished_ || process_->reaped()) return;
         if (kill_reason_ == KillReason::none) {
             kill_reason_ = reason;
-            killed_ns_ = now_ns();
+            killed_ns_ = monotonic_ns();
         }
         process_->kill();
     }

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <cstring>
 
+#include "daemon/jail/child_steps.hpp"
 #include "daemon/jail/launcher.hpp"
 #include "daemon/jail/pidfd.hpp"
 
@@ -17,7 +18,6 @@ namespace sbx::jail {
 namespace asio = boost::asio;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
 using std::chrono::steady_clock;
 
 namespace {
@@ -26,11 +26,6 @@ namespace {
 // once; this only bounds a wait that should never happen.
 constexpr milliseconds kDrainAllowance{2000};
 constexpr microseconds kMinCpuCheck{2000};
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
-}
 
 struct Pipe {
     UniqueFd read;
@@ -346,7 +341,7 @@ void JailProcess::on_supervisor_exit() {
         return;
     }
     reaped_ = true;
-    reaped_ns_ = now_ns();
+    reaped_ns_ = monotonic_ns();
     supervisor_code_ = info.si_code;
     supervisor_status_ = info.si_status;
     stop_watch();
