@@ -19,8 +19,9 @@
 
 namespace sbx::sessions {
 
-// Largest frame a driver may send: a reply with images in base64.
-inline constexpr std::size_t kMaxDriverFrame = 48u << 20;
+// Largest frame a driver may send: a reply with images in base64. The daemon may hold one such
+// frame per busy session while it arrives, so this bounds its memory (64 sessions: 1 GiB).
+inline constexpr std::size_t kMaxDriverFrame = 16u << 20;
 
 std::string encode_driver_frame(std::string_view json);
 // {"code": ...}: run this chunk.
@@ -59,7 +60,7 @@ struct DriverReply {
 
 struct ReplyCaps {
     std::size_t text_bytes = 1u << 20;    // value and each error field
-    std::size_t image_bytes = 16u << 20;  // all images of one reply, decoded
+    std::size_t image_bytes = 8u << 20;   // all images of one reply, decoded
 };
 
 Result<DriverReady> parse_ready(std::string_view payload);
