@@ -5,9 +5,18 @@
 // kept interpreter saves. Prints requests/s, latency percentiles and the success rate.
 //
 //   session_load --socket PATH [--users 30] [--calls 100] [--oneshot-calls 20]
+//   session_load --http 127.0.0.1:8000 [--token T] [--users 30] [--calls 100]
 //
-// Needs a running sandboxd (see docs/performance.md for the command line used).
+// With --http the users speak sandbox-http's stateful interpreter API instead (POST /execute
+// with their user_uuid, answered {result_text, result_base64}; POST /release at the end), one
+// keep-alive connection each. Needs a running sandboxd (and sandbox-http); see
+// docs/performance.md for the command lines used.
 #include <CLI/CLI.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -124,6 +133,58 @@ void oneshot_user(const std::string& socket, int calls, Phase& phase) {
     }
 }
 
+// One user of the interpreter API over HTTP, on one keep-alive connection.
+void http_user(const std::string& host, const std::string& port, const std::string& token, int user, int calls,
+               Phase& phase) {
+    namespace beast = boost::beast;
+    namespace http = beast::http;
+    using tcp = boost::asio::ip::tcp;
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    beast::flat_buffer buffer;
+    auto post = [&](const std::string& target, const nlohmann::json& body, nlohmann::json& answer,
+                    std::string& why) -> bool {
+        try {
+            if (!socket.is_open()) boost::asio::connect(socket, tcp::resolver(io).resolve(host, port));
+            http::request<http::string_body> request{http::verb::post, target, 11};
+            request.set(http::field::host, host);
+            request.set(http::field::content_type, "application/json");
+            if (!token.empty()) request.set("X-Auth-Token", token);
+            request.keep_alive(true);
+            request.body() = body.dump();
+            request.prepare_payload();
+            http::write(socket, request);
+            http::response<http::string_body> response;
+            http::read(socket, buffer, response);
+            if (!response.keep_alive()) socket.close();
+            answer = nlohmann::json::parse(response.body(), nullptr, false);
+            if (response.result() != http::status::ok) {
+                why = std::to_string(response.result_int()) + " " + response.body();
+                return false;
+            }
+            return !answer.is_discarded();
+        } catch (const std::exception& e) {
+            why = e.what();
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            return false;
+        }
+    };
+    const std::string uuid = "bench-user-" + std::to_string(user);
+    std::string why;
+    nlohmann::json answer;
+    for (int k = 1; k <= calls; ++k) {
+        std::string code = k == 1 ? "counter = 1\ncounter" : "counter += 1\ncounter";
+        auto t0 = Clock::now();
+        bool ok = post("/execute", {{"user_uuid", uuid}, {"code", code}}, answer, why);
+        double ms = ms_since(t0);
+        bool right = ok && answer.value("result_text", "") == std::to_string(k) + "\n";
+        if (ok && !right) why = "call " + std::to_string(k) + ": " + answer.dump();
+        phase.record(right, ms, why);
+    }
+    post("/release", {{"user_uuid", uuid}}, answer, why);
+}
+
 struct Figures {
     double seconds = 0;
     double rps = 0;
@@ -161,14 +222,34 @@ Figures run_phase(const char* name, int users, int calls, Body body) {
 int main(int argc, char** argv) {
     CLI::App app{"stateful sessions under load, beside one-shot runs of the same work"};
     std::string socket;
+    std::string http_address;
+    std::string token;
     int users = 30;
     int calls = 100;
     int oneshot_calls = 20;
-    app.add_option("--socket", socket, "sandboxd's socket")->required();
+    auto* socket_option = app.add_option("--socket", socket, "sandboxd's socket");
+    app.add_option("--http", http_address, "sandbox-http's HOST:PORT: use its POST /execute instead")
+        ->excludes(socket_option);
+    app.add_option("--token", token, "X-Auth-Token for --http");
     app.add_option("--users", users, "concurrent users")->capture_default_str();
     app.add_option("--calls", calls, "stateful calls per user")->capture_default_str();
     app.add_option("--oneshot-calls", oneshot_calls, "one-shot runs per user (0: skip)")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
+    if (!http_address.empty()) {
+        auto colon = http_address.rfind(':');
+        if (colon == std::string::npos) {
+            std::fprintf(stderr, "--http: expected HOST:PORT\n");
+            return 2;
+        }
+        std::string host = http_address.substr(0, colon), port = http_address.substr(colon + 1);
+        auto f = run_phase("POST /execute (stateful)", users, calls,
+                           [&](int u, Phase& p) { http_user(host, port, token, u, calls, p); });
+        return f.success == 100.0 ? 0 : 1;
+    }
+    if (socket.empty()) {
+        std::fprintf(stderr, "--socket or --http is required\n");
+        return 2;
+    }
 
     auto sessions = run_phase("sessions (stateful)", users, calls,
                               [&](int u, Phase& p) { session_user(socket, u, calls, p); });
