@@ -11,17 +11,20 @@
 #include "daemon/server/daemon.hpp"
 #include "daemon/server/logging.hpp"
 #include "policy/catalog.hpp"
+#include "policy/network_address.hpp"
 #include "policy/units.hpp"
 
 namespace {
 
-// Run from the build tree of a checkout: use the checkout's policy files; installed: /etc.
+// Run from the build tree of a checkout: use the checkout's policy files; installed: the
+// configuration directory of the installation (/etc/sandboxd).
 std::filesystem::path default_policy_root() {
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::string build_dir = SANDBOXD_BUILD_DIR;
-    if (!ec && exe.string().rfind(build_dir + "/", 0) == 0) return sbx::policy::source_tree_policy_dir();
-    return "/etc/sandboxd";
+    // The very file the build wrote, not a copy installed below the build directory (the
+    // install tests stage one there).
+    if (!ec && exe == std::filesystem::path(SANDBOXD_BUILT_BINARY)) return sbx::policy::source_tree_policy_dir();
+    return SANDBOXD_CONFIG_DIR;
 }
 
 }  // namespace
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
     std::string cgroup_version = "auto";
     double grace_s = 10;
     bool no_favordynmods = false;
+    std::string egress_range = config.egress_range.to_string();
 
     CLI::App app{"sandboxd: runs untrusted programs in namespace, cgroup and seccomp jails for local clients"};
     app.set_version_flag("--version", "sandboxd " SANDBOXD_VERSION);
@@ -65,6 +69,24 @@ int main(int argc, char** argv) {
                  "cgroup v1: do not switch the kernel to favordynmods (job starts then wait for RCU)");
     app.add_option("--shutdown-grace", grace_s, "seconds running jobs get to finish on SIGTERM")->capture_default_str();
     app.add_option("--max-frame", config.max_frame, "largest protocol frame in bytes")->capture_default_str();
+    app.add_option("--egress-range", egress_range,
+                   "IPv4 range egress jails get their addresses from, a /30 each (routed by sandboxd only)")
+        ->capture_default_str();
+    app.add_option("--netns-pool", config.netns_pool,
+                   "network namespaces for 'none' jobs made ahead of time (0: each jail creates its own)")
+        ->capture_default_str();
+    app.add_option("--egress-pool", config.egress_pool, "egress namespaces (with veth) made ahead of time")
+        ->capture_default_str();
+    std::string compile_cache_size = "1GiB";
+    app.add_option("--cache-dir", config.cache_dir, "root-only directory for the compile cache (<dir>/compile)")
+        ->capture_default_str();
+    app.add_option("--compile-cache-size", compile_cache_size, "size bound of the compile cache, like 512MiB; 0: none")
+        ->capture_default_str();
+    std::string probe_versions = "start";
+    app.add_option("--probe-versions", probe_versions,
+                   "ask language runtimes for their versions at start, or on the first `languages` request")
+        ->check(CLI::IsMember({"start", "on-demand"}))
+        ->capture_default_str();
     std::string session_memory;
     app.add_option("--drivers", config.sessions.drivers_dir, "directory of the session drivers")->capture_default_str();
     app.add_option("--max-sessions", config.sessions.max_sessions, "stateful sessions open at once")
@@ -85,6 +107,19 @@ int main(int argc, char** argv) {
                             : cgroup_version == "v2" ? jail::CgroupVersion::v2
                                                      : jail::CgroupVersion::automatic;
     config.favordynmods = !no_favordynmods;
+    auto range = policy::parse_ipv4_cidr(egress_range);
+    if (!range) {
+        std::fprintf(stderr, "sandboxd: --egress-range: %s\n", range.error().message().c_str());
+        return 2;
+    }
+    config.egress_range = *range;
+    auto cache_bytes = policy::parse_size(compile_cache_size);
+    if (!cache_bytes) {
+        std::fprintf(stderr, "sandboxd: --compile-cache-size: %s\n", cache_bytes.error().message().c_str());
+        return 2;
+    }
+    config.compile_cache_bytes = *cache_bytes;
+    config.probe_versions_at_start = probe_versions == "start";
     if (!session_memory.empty()) {
         auto bytes = policy::parse_size(session_memory);
         if (!bytes) {

@@ -74,6 +74,24 @@ Limits LimitBounds::defaults() const {
     };
 }
 
+LimitBounds LimitBounds::with_defaults(const LimitRequest& d) const {
+    LimitBounds out = *this;
+    auto cap = [](auto& bound, const auto& value) {
+        if (value) bound.default_value = bound.maximum < *value ? bound.maximum : *value;
+    };
+    cap(out.memory_bytes, d.memory_bytes);
+    cap(out.pids, d.pids);
+    cap(out.wall_time, d.wall_time);
+    cap(out.cpu_time, d.cpu_time);
+    cap(out.cpu_cores, d.cpu_cores);
+    cap(out.output_bytes, d.output_bytes);
+    cap(out.tmpfs_bytes, d.tmpfs_bytes);
+    cap(out.open_files, d.open_files);
+    cap(out.file_size_bytes, d.file_size_bytes);
+    cap(out.stack_bytes, d.stack_bytes);
+    return out;
+}
+
 Result<Limits> resolve_limits(const LimitBounds& bounds, const LimitRequest& request) {
     Limits out;
     const Status statuses[] = {

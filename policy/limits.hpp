@@ -25,6 +25,8 @@ struct Limits {
     bool operator==(const Limits&) const = default;
 };
 
+struct LimitRequest;
+
 template <class T>
 struct Bound {
     T default_value{};
@@ -49,6 +51,11 @@ struct LimitBounds {
     // Bounds whose default and maximum both equal the given limits.
     static LimitBounds exactly(const Limits& l);
     Limits defaults() const;
+
+    // These bounds with the defaults that `defaults` sets replaced, each capped at its maximum:
+    // a language's stage defaults under a policy (a JVM compiler wants more than a policy's
+    // default, never more than its maximum).
+    LimitBounds with_defaults(const LimitRequest& defaults) const;
 
     bool operator==(const LimitBounds&) const = default;
 };

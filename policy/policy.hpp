@@ -11,6 +11,7 @@
 
 #include "common/result.hpp"
 #include "policy/limits.hpp"
+#include "policy/network_address.hpp"
 
 namespace sbx::policy {
 
@@ -32,8 +33,15 @@ struct FilesystemPolicy {
 
 enum class NetworkMode { none, egress };
 
+// none: the jail has only `lo`. egress: a veth to the daemon's namespace, and nftables rules
+// letting it reach only `allow` (never the host, other jails, or private ranges not listed).
 struct NetworkPolicy {
     NetworkMode mode = NetworkMode::none;
+    std::vector<AllowEntry> allow;
+    std::vector<Ipv4Cidr> dns;            // resolvers for the jail's /etc/resolv.conf; port 53 to them is allowed
+    std::uint32_t max_connections = 0;    // connections a job may have open at once; 0: no limit
+    std::uint64_t bandwidth_bytes = 0;    // bytes per second a job may send, and receive; 0: no limit
+    bool operator==(const NetworkPolicy&) const = default;
 };
 
 // Changes to the built-in seccomp deny list (daemon/jail/seccomp_filter.cpp).

@@ -1,16 +1,18 @@
 // Policy files (docs/policies.md): TOML -> a validated Policy. Anything the jail would trip over
 // later (a relative path, a bind over /proc, an unknown syscall) is refused here, with its line.
-#include <fnmatch.h>
 #include <seccomp.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
 
+#include "policy/limit_values.hpp"
+#include "policy/path_rules.hpp"
 #include "policy/policy.hpp"
 #include "policy/toml_reader.hpp"
 
@@ -18,16 +20,18 @@ namespace sbx::policy {
 namespace {
 
 using detail::element_name;
+using detail::format_cores;
+using detail::has_glob;
+using detail::is_at_or_under;
+using detail::kReservedDirs;
+using detail::path_problem;
+using detail::reserved_target_problem;
 using detail::TomlReader;
 
-constexpr std::uint32_t kMaxPids = 4'194'304;        // the kernel's PID_MAX_LIMIT
-constexpr std::uint32_t kMaxOpenFiles = 1'048'576;   // the kernel's default fs.nr_open
-constexpr double kMaxCpuCores = 1024;
 constexpr std::uint64_t kInvalidId = 4'294'967'295;  // (uid_t)-1 means "no change" to setresuid
 constexpr std::size_t kMaxHostname = 64;              // HOST_NAME_MAX
-
-// Mounted by the jail itself; a bind there would hide or replace them.
-constexpr std::array<std::string_view, 3> kReservedDirs{"/proc", "/dev", "/tmp"};
+// Each entry becomes one or two nftables rules evaluated per new connection.
+constexpr std::size_t kMaxAllowEntries = 256;
 
 bool is_policy_name(std::string_view name) {
     auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -35,55 +39,6 @@ bool is_policy_name(std::string_view name) {
     return std::all_of(name.begin(), name.end(), [&](char c) {
         return lower_or_digit(c) || c == '_' || c == '.' || c == '-';
     });
-}
-
-bool has_glob(std::string_view path) { return path.find_first_of("*?[") != std::string_view::npos; }
-
-bool is_at_or_under(std::string_view path, std::string_view dir) {
-    return path == dir || (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
-}
-
-// Why `path` is not an absolute, normalized path, or nullopt when it is one.
-std::optional<std::string> path_problem(std::string_view path) {
-    if (path.empty()) return "must not be empty";
-    if (path.front() != '/') return "must be an absolute path";
-    if (path == "/") return std::nullopt;
-    if (path.back() == '/') return "must not end with '/'";
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        const std::string_view component = path.substr(start, end - start);
-        if (component.empty()) return "must not contain '//'";
-        if (component == "." || component == "..") return "must not contain '.' or '..' components";
-        start = end + 1;
-    }
-    return std::nullopt;
-}
-
-// Why `target` may not be a bind target, or nullopt. A glob target (only ever equal to its
-// source) is refused when it could match a reserved path.
-std::optional<std::string> reserved_target_problem(const std::string& target,
-                                                   const std::string& work_dir) {
-    if (target == "/") return "'/' cannot be a bind target (the jail's root is its own tmpfs)";
-    const std::string reserved = "is reserved: the jail mounts /proc, /dev and /tmp itself";
-    if (!has_glob(target)) {
-        for (std::string_view dir : kReservedDirs) {
-            if (is_at_or_under(target, dir)) return "'" + target + "' " + reserved;
-        }
-        if (target == work_dir) return "'" + target + "' is the work directory, which the jail mounts itself";
-        return std::nullopt;
-    }
-    const std::string first_component = target.substr(1, target.find('/', 1) - 1);
-    for (std::string_view dir : kReservedDirs) {
-        const std::string name(dir.substr(1));
-        if (fnmatch(first_component.c_str(), name.c_str(), 0) == 0) {
-            return "'" + target + "' could match " + std::string(dir) + ", which " + reserved;
-        }
-    }
-    if (fnmatch(target.c_str(), work_dir.c_str(), FNM_PATHNAME) == 0) {
-        return "'" + target + "' could match the work directory, which the jail mounts itself";
-    }
-    return std::nullopt;
 }
 
 bool is_hostname(std::string_view name) {
@@ -95,13 +50,6 @@ bool is_hostname(std::string_view name) {
 }
 
 std::string format_count(std::uint64_t n) { return std::to_string(n); }
-
-std::string format_cores(double cores) {
-    std::array<char, 64> buffer{};
-    const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), cores);
-    if (ec != std::errc()) return std::to_string(cores);
-    return std::string(buffer.data(), end);
-}
 
 // Reads one policy document into `policy`, section by section.
 class PolicyReader {
@@ -209,36 +157,16 @@ private:
     }
 
     Result<std::uint64_t> positive_size(const toml::node& node, const std::string& name) const {
-        auto bytes = r_.size(node, name);
-        if (bytes && *bytes == 0) return r_.error(node, name + ": must be at least 1 byte");
-        return bytes;
+        return detail::positive_size(r_, node, name);
     }
-
     Result<Duration> positive_duration(const toml::node& node, const std::string& name) const {
-        auto d = r_.duration(node, name);
-        if (d && d->count() <= 0) return r_.error(node, name + ": must be greater than 0");
-        return d;
+        return detail::positive_duration(r_, node, name);
     }
-
-    Result<std::uint32_t> count_in(const toml::node& node, const std::string& name,
-                                   std::uint32_t maximum) const {
-        auto n = r_.integer(node, name);
-        if (!n) return std::move(n).error();
-        if (*n < 1 || *n > static_cast<std::int64_t>(maximum)) {
-            return r_.error(node, name + ": must be between 1 and " + std::to_string(maximum) +
-                                      ", got " + std::to_string(*n));
-        }
-        return static_cast<std::uint32_t>(*n);
+    Result<std::uint32_t> count_in(const toml::node& node, const std::string& name, std::uint32_t maximum) const {
+        return detail::count_in(r_, node, name, maximum);
     }
-
     Result<double> cores(const toml::node& node, const std::string& name) const {
-        auto n = r_.number(node, name);
-        if (!n) return std::move(n).error();
-        if (!std::isfinite(*n) || *n <= 0 || *n > kMaxCpuCores) {
-            return r_.error(node, name + ": must be greater than 0 and at most " +
-                                      format_cores(kMaxCpuCores) + ", got " + format_cores(*n));
-        }
-        return *n;
+        return detail::cores(r_, node, name);
     }
 
     Status read_limits(const toml::table& t) {
@@ -269,13 +197,13 @@ private:
         if (key == "cpu_time") return read_bound(t, key, b.cpu_time, duration, format_duration);
         if (key == "pids") {
             auto pids = [this](const toml::node& n, const std::string& name) {
-                return count_in(n, name, kMaxPids);
+                return count_in(n, name, detail::kMaxPids);
             };
             return read_bound(t, key, b.pids, pids, format_count);
         }
         if (key == "open_files") {
             auto files = [this](const toml::node& n, const std::string& name) {
-                return count_in(n, name, kMaxOpenFiles);
+                return count_in(n, name, detail::kMaxOpenFiles);
             };
             return read_bound(t, key, b.open_files, files, format_count);
         }
@@ -438,18 +366,71 @@ private:
     // ---- [network], [seccomp], [access], [box] ----
 
     Status read_network(const toml::table& t) {
-        if (auto s = r_.check_keys(t, {"mode"}, "[network]"); !s) return s;
-        const auto* node = t.get("mode");
-        if (node == nullptr) return {};
-        auto mode = r_.string(*node, "network.mode");
-        if (!mode) return std::move(mode).error();
-        if (*mode == "none") {
-            p_.network.mode = NetworkMode::none;
-        } else if (*mode == "egress") {
-            p_.network.mode = NetworkMode::egress;
-        } else {
-            return r_.error(*node, "network.mode: unknown mode '" + *mode +
-                                       "' (expected \"none\" or \"egress\")");
+        if (auto s = r_.check_keys(t, {"mode", "allow", "dns", "max_connections", "bandwidth"}, "[network]"); !s)
+            return s;
+        if (const auto* node = t.get("mode")) {
+            auto mode = r_.string(*node, "network.mode");
+            if (!mode) return std::move(mode).error();
+            if (*mode == "none") {
+                p_.network.mode = NetworkMode::none;
+            } else if (*mode == "egress") {
+                p_.network.mode = NetworkMode::egress;
+            } else {
+                return r_.error(*node, "network.mode: unknown mode '" + *mode +
+                                           "' (expected \"none\" or \"egress\")");
+            }
+        }
+        // Everything else describes egress: refused with "none", where it would mean nothing.
+        for (const std::string_view key : detail::keys_in_file_order(t)) {
+            if (key == "mode" || p_.network.mode == NetworkMode::egress) continue;
+            return r_.error(*t.get(key), "network." + std::string(key) + " needs mode = \"egress\"");
+        }
+        auto each = [&](std::string_view key, std::size_t max,
+                        const std::function<Status(const toml::node&, const std::string&, const std::string&)>& add)
+            -> Status {
+            const auto* node = t.get(key);
+            if (node == nullptr) return {};
+            const std::string name = "network." + std::string(key);
+            auto arr = r_.array(*node, name);
+            if (!arr) return std::move(arr).error();
+            if ((*arr)->size() > max)
+                return r_.error(*node, name + ": at most " + std::to_string(max) + " entries");
+            for (std::size_t i = 0; i < (*arr)->size(); ++i) {
+                const toml::node& element = *(*arr)->get(i);
+                const std::string label = element_name(name, i);
+                auto text = r_.string(element, label);
+                if (!text) return std::move(text).error();
+                if (auto s = add(element, label, *text); !s) return s;
+            }
+            return {};
+        };
+        auto allow = each("allow", kMaxAllowEntries, [&](const toml::node& e, const std::string& label,
+                                                         const std::string& text) -> Status {
+            auto entry = parse_allow_entry(text);
+            if (!entry) return r_.error(e, label + ": " + entry.error().message());
+            p_.network.allow.push_back(*entry);
+            return {};
+        });
+        if (!allow) return allow;
+        // glibc reads at most three nameserver lines.
+        auto dns = each("dns", 3, [&](const toml::node& e, const std::string& label, const std::string& text) -> Status {
+            auto server = parse_ipv4_address(text);
+            if (!server) return r_.error(e, label + ": " + server.error().message());
+            p_.network.dns.push_back(*server);
+            return {};
+        });
+        if (!dns) return dns;
+        if (const auto* node = t.get("max_connections")) {
+            auto n = r_.integer(*node, "network.max_connections");
+            if (!n) return std::move(n).error();
+            if (*n < 1 || *n > 1000000) return r_.error(*node, "network.max_connections: must be 1 to 1000000");
+            p_.network.max_connections = static_cast<std::uint32_t>(*n);
+        }
+        if (const auto* node = t.get("bandwidth")) {
+            auto bytes = r_.size(*node, "network.bandwidth");
+            if (!bytes) return std::move(bytes).error();
+            if (*bytes < 1024) return r_.error(*node, "network.bandwidth: must be at least 1KiB (bytes per second)");
+            p_.network.bandwidth_bytes = *bytes;
         }
         return {};
     }

@@ -144,7 +144,10 @@ json to_json(const ExecutionReport& r) {
 json to_json(const RunResult& r) {
     json j = {{"job_id", r.job_id}, {"policy", r.policy}, {"language", r.language}};
     j.update(to_json(r.run));
-    if (r.compile) j["compile"] = to_json(*r.compile);
+    if (r.compile) {
+        j["compile"] = to_json(*r.compile);
+        j["compile"]["cached"] = r.compile->cached;
+    }
     if (r.total > 0 || !r.tests.empty()) {
         json tests = json::array();
         for (const auto& t : r.tests) {

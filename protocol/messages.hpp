@@ -195,6 +195,7 @@ struct ExecutionReport {
     bool stdout_truncated = false;
     bool stderr_truncated = false;
     std::string message;
+    bool cached = false;  // compile report only: taken from the compile cache, nothing ran
 };
 
 struct TestCaseReport {

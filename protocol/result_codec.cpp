@@ -84,8 +84,10 @@ void write_body(Writer& w, const RunResult& r) {
     write_report_fields(w, r.run);
     if (r.compile) {
         w.key("compile");
-        w.map(kReportFields);
+        w.map(kReportFields + 1);
         write_report_fields(w, *r.compile);
+        w.key("cached");
+        w.boolean(r.compile->cached);
     }
     if (tests) {
         w.key("tests");
@@ -230,7 +232,11 @@ void read_body(const MapReader& m, RunResult& r) {
     m.str("language", r.language);
     r.run = read_report_fields(m);
     if (const msgpack::object* compile = m.find("compile"))
-        r.compile = read_report_fields(MapReader(*compile, m.field("compile")));
+    {
+        MapReader c(*compile, m.field("compile"));
+        r.compile = read_report_fields(c);
+        c.boolean("cached", r.compile->cached);
+    }
     for_each_map(m, "tests", [&r](const MapReader& t) {
         TestCaseReport report;
         t.str("verdict", report.verdict);

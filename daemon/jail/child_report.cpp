@@ -30,6 +30,7 @@ const char* step_name(SetupStep step) {
         case SetupStep::seccomp: return "load seccomp filter";
         case SetupStep::execve: return "execve";
         case SetupStep::supervisor_identity: return "drop supervisor privileges";
+        case SetupStep::join_netns: return "join network namespace";
     }
     return "unknown step";
 }

@@ -35,6 +35,7 @@ enum class SetupStep : std::uint32_t {
     seccomp,
     execve,
     supervisor_identity,
+    join_netns,
 };
 
 const char* step_name(SetupStep step);

@@ -67,31 +67,35 @@ public:
 
     void begin() {
         JailEvents events;
+        events.launched = [self = shared_from_this()] { self->arm_setup_allowance(); };
         events.started = [self = shared_from_this()] { self->arm_limits(); };
         events.output = [self = shared_from_this()](OutputStream s, std::string_view data) { self->on_output(s, data); };
         events.ended = [self = shared_from_this()] { self->finish(); };
         process_ = std::make_shared<JailProcess>(io_, runtime_, jail_, workspace_, std::move(events));
-        if (auto s = launch(); !s) {
-            setup_error_ = std::move(s).error();
+        auto in = make_stdin(request_.stdin_data);
+        if (!in) {
+            setup_error_ = std::move(in).error();
             asio::post(io_, [self = shared_from_this()] { self->finish(); });
             return;
         }
-        // Until the payload starts, the setup gets its allowance on top of the wall clock.
-        process_->watch_limits(steady_clock::now() + request_.limits.wall_time + kSetupAllowance, std::nullopt,
-                               [self = shared_from_this()](LimitHit) {
-                                   self->kill(self->process_->started() ? KillReason::wall_time
-                                                                        : KillReason::setup_timeout);
-                               });
+        // An egress jail may first wait for its network: that wait gets the same allowance as
+        // the jail's own setup, which starts again once the jail is cloned.
+        arm_setup_allowance();
+        process_->launch(JailSpec{request_.name, request_.argv, request_.env, request_.limits, std::move(*in),
+                                  request_.extra_binds, request_.netns_fd});
     }
 
     void cancel() override { kill(KillReason::cancelled); }
 
 private:
-    Status launch() {
-        auto in = make_stdin(request_.stdin_data);
-        if (!in) return std::move(in).error();
-        JailSpec spec{request_.name, request_.argv, request_.env, request_.limits, std::move(*in)};
-        return process_->launch(std::move(spec));
+    // Until the payload starts, the setup gets its allowance on top of the wall clock.
+    void arm_setup_allowance() {
+        if (kill_reason_ != KillReason::none) return;
+        process_->watch_limits(steady_clock::now() + request_.limits.wall_time + kSetupAllowance, std::nullopt,
+                               [self = shared_from_this()](LimitHit) {
+                                   self->kill(self->process_->started() ? KillReason::wall_time
+                                                                        : KillReason::setup_timeout);
+                               });
     }
 
     void arm_limits() {
@@ -129,6 +133,7 @@ private:
         if (finished_) return;
         finished_ = true;
         process_->stop_watch();
+        if (process_->launch_error() && !setup_error_) setup_error_ = process_->launch_error();
         JailRelease released = process_->release();
         if (released.error && !setup_error_) setup_error_ = std::move(released.error);
         decide(released.usage);

@@ -1,7 +1,8 @@
 // One program run in a fresh jail, driven by a Boost.Asio event loop: its stdin a sealed memfd,
 // stdout and stderr captured up to the cap, the wall clock and the cgroup's CPU time checked
-// (jail_process.hpp does the launching and watching). Any limit kills the whole cgroup. The
-// result is delivered once, after every process of the job is gone and its cgroup removed.
+// (jail_process.hpp does the networking, launching and watching). Any limit kills the whole
+// cgroup. The result is delivered once, after every process of the job is gone and its cgroup
+// removed.
 #pragma once
 
 #include <functional>
@@ -29,8 +30,13 @@ struct ExecRequest {
     std::vector<std::string> env;   // "KEY=VALUE", added to (and overriding) the policy's
     std::string stdin_data;
     policy::Limits limits;
+    // Read-only binds added to the policy's (a language's runtime files); kept alive by the caller.
+    const std::vector<ResolvedBind>* extra_binds = nullptr;
     // Called with each captured chunk as it arrives (for streaming), in the event loop.
     std::function<void(OutputStream, std::string_view)> on_output;
+    // For benchmarks and tests only (the daemon never sets it): join this network namespace
+    // instead of the one the policy's network mode calls for. The fd stays the caller's.
+    int netns_fd = -1;
 };
 
 class Execution {

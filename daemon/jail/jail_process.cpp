@@ -77,17 +77,57 @@ JailProcess::~JailProcess() {
     }
 }
 
-Status JailProcess::launch(JailSpec spec) {
-    if (auto s = prepare_and_launch(spec); !s) return s;
+void JailProcess::launch(JailSpec spec) {
+    spec_ = std::move(spec);
+    if (spec_.netns_fd >= 0) return clone_jail();
+    if (jail_->network.mode == policy::NetworkMode::egress) {
+        if (!runtime_.network)
+            return fail(Error::invalid("policy " + jail_->policy_name, "egress networking is not set up"));
+        // Prepared by the namespace pool's thread; the jail waits for it without blocking the
+        // loop (the owner's setup allowance bounds the wait: kill() abandons it).
+        waiting_network_ = true;
+        runtime_.network->take_egress(io_, jail_->nft_chains, [self = shared_from_this()](Result<JailNetwork> n) {
+            self->on_network(std::move(n));
+        });
+        return;
+    }
+    if (runtime_.network) {
+        if (auto ready = runtime_.network->take_isolated()) network_.emplace(std::move(*ready));
+    }  // else the clone makes a fresh namespace (CLONE_NEWNET)
+    clone_jail();
+}
+
+void JailProcess::on_network(Result<JailNetwork> network) {
+    waiting_network_ = false;
+    if (abandoned_ || ended_) {  // killed while waiting
+        if (network) runtime_.network->retire(std::move(*network));
+        return;
+    }
+    if (!network) return fail(std::move(network).error().within("egress network"));
+    network_.emplace(std::move(*network));
+    clone_jail();
+}
+
+void JailProcess::clone_jail() {
+    auto s = prepare_and_launch();
+    spec_.stdin_fd.reset();  // the jail has its copy (or never will)
+    if (!s) return fail(std::move(s).error());
     launched_ = true;
     read_output(OutputStream::stdout_stream);
     read_output(OutputStream::stderr_stream);
     read_status();
     wait_for_exit();
-    return {};
+    if (events_.launched) events_.launched();
 }
 
-Status JailProcess::prepare_and_launch(JailSpec& spec) {
+void JailProcess::fail(Error error) {
+    launch_error_ = std::move(error);
+    spec_.stdin_fd.reset();
+    asio::post(io_, [self = shared_from_this()] { self->end(); });
+}
+
+Status JailProcess::prepare_and_launch() {
+    JailSpec& spec = spec_;
     auto cgroup = runtime_.cgroups->create_job(spec.name);
     if (!cgroup) return std::move(cgroup).error();
     cgroup_ = std::move(*cgroup);
@@ -97,7 +137,7 @@ Status JailProcess::prepare_and_launch(JailSpec& spec) {
     program_ = spec.argv.front();
 
     mounts_.emplace(*jail_, MountPlanInput{runtime_.staging_root, workspace_.path(), l.tmpfs_bytes,
-                                           workspace_.uid(), workspace_.gid(), std::move(spec.extra_binds)});
+                                           workspace_.uid(), workspace_.gid(), spec.extra_binds});
     env_ = merge_env(jail_->base_env, spec.env);
     argv_strings_ = std::move(spec.argv);
     for (const auto& a : argv_strings_) argv_.push_back(a.c_str());
@@ -123,6 +163,7 @@ Status JailProcess::prepare_and_launch(JailSpec& spec) {
     plan_.mount_step_count = mounts_->size();
     plan_.hostname = jail_->filesystem.hostname.c_str();
     plan_.hostname_len = jail_->filesystem.hostname.size();
+    plan_.netns_fd = network_ ? network_->netns_fd() : spec.netns_fd;
     plan_.argv = argv_.data();
     plan_.envp = envp_.data();
     plan_.cwd = jail_->filesystem.work_dir.c_str();
@@ -139,8 +180,8 @@ Status JailProcess::prepare_and_launch(JailSpec& spec) {
 
     auto launched = launch_jail(plan_);
     if (!launched) return std::move(launched).error();
-    // The child's ends close here as the locals (and the spec's stdin) go out of scope; ours go
-    // to the loop.
+    // The child's ends close here as the locals go out of scope (the spec's stdin in clone_jail);
+    // ours go to the loop.
     pidfd_.assign(launched->pidfd.release());
     // Non-blocking, so that drain_output() can read until "empty".
     for (int fd : {out->read.get(), err->read.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -151,7 +192,14 @@ Status JailProcess::prepare_and_launch(JailSpec& spec) {
 }
 
 void JailProcess::kill() {
-    if (reaped_ || !launched_) return;
+    if (reaped_ || ended_) return;
+    if (!launched_) {
+        if (waiting_network_ && !abandoned_) {
+            abandoned_ = true;
+            asio::post(io_, [self = shared_from_this()] { self->end(); });
+        }
+        return;
+    }
     if (pidfd_.is_open()) pidfd_signal(pidfd_.native_handle(), SIGKILL);
     if (cgroup_) (void)cgroup_->kill_all();
 }
@@ -358,11 +406,23 @@ void JailProcess::on_supervisor_exit() {
 }
 
 void JailProcess::maybe_end() {
-    if (!reaped_ || streams_closed_ < 3 || ended_) return;
+    if (!reaped_ || streams_closed_ < 3) return;
+    end();
+}
+
+void JailProcess::end() {
+    if (ended_) return;
     ended_ = true;
+    stop_watch();
     drain_timer_.cancel();
     boost::system::error_code ignored;
     pidfd_.close(ignored);
+    // Every process of the jail is gone (or none ever ran): its veth and rules can go, off the
+    // event loop (the namespace itself is freed by the kernel, asynchronously).
+    if (network_) {
+        runtime_.network->retire(std::move(*network_));
+        network_.reset();
+    }
     // The owner's handlers usually hold the owner itself: drop them to break the cycle.
     auto events = std::move(events_);
     events_ = {};
@@ -375,7 +435,6 @@ JailRelease JailProcess::release() {
     if (auto u = cgroup_->usage()) r.usage = *u;
     if (auto s = cgroup_->remove(); !s) r.error = std::move(s).error();
     cgroup_.reset();
-    if (!launched_) events_ = {};
     return r;
 }
 

@@ -1,12 +1,16 @@
 // One launched jail, watched on a Boost.Asio event loop: the part that one-shot executions
 // (execution.hpp) and long-lived session jails (daemon/sessions/interpreter.hpp) share.
 //
-// launch() makes and limits the job cgroup, builds the mount plan and clones the jail with the
-// caller's stdin. From then on everything is asynchronous: stdout and stderr are read and
-// handed to the owner chunk by chunk, the status pipe's records are kept, the supervisor's pidfd
-// is watched, and on request the wall clock and the cgroup's CPU time are checked by timers.
-// kill() ends every process of the cgroup. `ended` runs once, after the supervisor is reaped and
-// the three pipes reached EOF; the cgroup is still there then, for release().
+// launch() gets the jail its network as the policy says (an isolated namespace made ahead of
+// time for "none"; for "egress" it waits, without blocking the loop, for a namespace with its
+// veth and rules), makes and limits the job cgroup, builds the mount plan and clones the jail
+// with the caller's stdin. From then on everything is asynchronous: stdout and stderr are read
+// and handed to the owner chunk by chunk, the status pipe's records are kept, the supervisor's
+// pidfd is watched, and on request the wall clock and the cgroup's CPU time are checked by
+// timers. kill() ends every process of the cgroup. `ended` runs once, after the supervisor is
+// reaped and the three pipes reached EOF (or when the jail could not be started); the cgroup is
+// still there then, for release(). The network is retired just before `ended`: every process
+// that could use it is gone.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -43,13 +47,19 @@ struct JailSpec {
     std::vector<std::string> env;   // "KEY=VALUE", added to (and overriding) the policy's
     policy::Limits limits;          // cgroup limits, rlimits and tmpfs sizes
     UniqueFd stdin_fd;              // becomes the payload's stdin; closed here after the clone
-    std::vector<ResolvedBind> extra_binds;  // beyond the policy's (a session's drivers)
+    // Read-only binds added to the policy's (a language's runtime files, a session's drivers);
+    // may be null. The owner keeps them alive until `launched` or `ended`.
+    const std::vector<ResolvedBind>* extra_binds = nullptr;
+    // For benchmarks and tests only (the daemon never sets it): join this network namespace
+    // instead of the one the policy's network mode calls for. The fd stays the caller's.
+    int netns_fd = -1;
 };
 
 struct JailEvents {
+    std::function<void()> launched;                                 // cloned (its network was ready)
     std::function<void()> started;                                  // the payload is being exec'd
     std::function<void(OutputStream, std::string_view)> output;     // each chunk read
-    std::function<void()> ended;                                    // every process gone, pipes at EOF
+    std::function<void()> ended;  // every process gone, pipes at EOF; or not started (launch_error)
 };
 
 enum class LimitHit { wall_time, cpu_time };
@@ -77,10 +87,12 @@ public:
     JailProcess& operator=(const JailProcess&) = delete;
     ~JailProcess();
 
-    // On failure nothing runs and `ended` is never called; release() still removes the cgroup.
-    Status launch(JailSpec spec);
+    // Starts the jail, asynchronously: `ended` follows exactly once (never from within this
+    // call), with launch_error() set when the jail could not be started.
+    void launch(JailSpec spec);
 
-    // SIGKILL to the supervisor and every process of the cgroup. No-op once reaped.
+    // SIGKILL to the supervisor and every process of the cgroup. Before the clone (waiting for
+    // the network) nothing runs yet: the launch is abandoned and `ended` follows. No-op once reaped.
     void kill();
 
     // Arms the wall clock (until `deadline`) and, when given, a CPU-time budget; the first that
@@ -97,7 +109,12 @@ public:
     // Reads the accounting and removes the cgroup. Call after `ended` (or a failed launch).
     JailRelease release();
 
+    bool launched() const { return launched_; }
     bool started() const { return started_; }
+    // Why the jail could not be started (its network, the cgroup, the clone), if it could not.
+    const std::optional<Error>& launch_error() const { return launch_error_; }
+    // The network the jail joined (none when it cloned its own namespace).
+    const JailNetwork* network() const { return network_ ? &*network_ : nullptr; }
     bool reaped() const { return reaped_; }
     std::uint64_t started_ns() const { return started_ns_; }
     std::uint64_t reaped_ns() const { return reaped_ns_; }
@@ -111,7 +128,11 @@ public:
     std::string describe_failure(const StatusRecord& r) const;
 
 private:
-    Status prepare_and_launch(JailSpec& spec);
+    void on_network(Result<JailNetwork> network);
+    void clone_jail();
+    Status prepare_and_launch();
+    void fail(Error error);
+    void end();
     boost::asio::posix::stream_descriptor& stream(OutputStream s) {
         return s == OutputStream::stdout_stream ? stdout_ : stderr_;
     }
@@ -134,7 +155,9 @@ private:
     std::shared_ptr<const JailTemplate> jail_;
     const Workspace& workspace_;
     JailEvents events_;
+    JailSpec spec_;  // until the clone
 
+    std::optional<JailNetwork> network_;
     std::string program_;  // argv[0], for messages
     std::unique_ptr<JobCgroup> cgroup_;
     std::optional<MountPlan> mounts_;
@@ -167,6 +190,9 @@ private:
 
     std::optional<StatusRecord> failure_;
     std::optional<StatusRecord> exited_;
+    std::optional<Error> launch_error_;
+    bool waiting_network_ = false;
+    bool abandoned_ = false;  // killed before the clone
     bool launched_ = false;
     bool started_ = false;
     bool reaped_ = false;

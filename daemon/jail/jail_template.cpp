@@ -38,6 +38,8 @@ Result<ResolvedBind> classify(const std::string& source, const std::string& targ
     return r;
 }
 
+}  // namespace
+
 Result<std::vector<ResolvedBind>> resolve_binds(const std::vector<policy::BindMount>& binds) {
     std::vector<ResolvedBind> out;
     for (const auto& b : binds) {
@@ -75,8 +77,6 @@ Result<std::vector<ResolvedBind>> resolve_binds(const std::vector<policy::BindMo
     return out;
 }
 
-}  // namespace
-
 Result<std::shared_ptr<const JailTemplate>> compile_jail_template(const policy::Policy& policy) {
     auto t = std::make_shared<JailTemplate>();
     t->policy_name = policy.name;
@@ -87,6 +87,15 @@ Result<std::shared_ptr<const JailTemplate>> compile_jail_template(const policy::
     t->binds = std::move(*binds);
     t->etc_is_bound = std::any_of(t->binds.begin(), t->binds.end(),
                                   [](const ResolvedBind& b) { return b.target == "/etc"; });
+    t->network = policy.network;
+    if (policy.network.mode == policy::NetworkMode::egress) {
+        // The jail's /etc/resolv.conf is written into the generated /etc; a bound host /etc
+        // would show the host's resolvers instead.
+        if (t->etc_is_bound && !policy.network.dns.empty())
+            return Error::invalid("policy " + policy.name,
+                                  "network.dns needs the jail's generated /etc, but the policy binds the host's /etc");
+        t->nft_chains = nft::policy_chains(policy.network);
+    }
     auto seccomp = compile_seccomp(policy.seccomp);
     if (!seccomp) return std::move(seccomp).error().within("policy " + policy.name);
     t->seccomp = std::move(*seccomp);

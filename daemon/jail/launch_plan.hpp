@@ -55,6 +55,10 @@ struct LaunchPlan {
     const char* hostname = nullptr;
     std::size_t hostname_len = 0;
 
+    // Network: a prepared namespace (lo already up) to join with setns, or -1 for a fresh one
+    // from CLONE_NEWNET, whose lo the supervisor brings up.
+    int netns_fd = -1;
+
     // Payload.
     const char* const* argv = nullptr;
     const char* const* envp = nullptr;

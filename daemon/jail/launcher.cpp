@@ -13,7 +13,9 @@ Result<LaunchedJail> launch_jail(const LaunchPlan& plan) {
     int pidfd = -1;
     clone_args args{};
     // The cgroup namespace comes later, from inside, once the child is in the job cgroup.
-    args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_PIDFD;
+    args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+    // A prepared network namespace is joined from inside instead (netns_pool.hpp).
+    if (plan.netns_fd < 0) args.flags |= CLONE_NEWNET;
     args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     if (plan.cgroup_clone_fd >= 0) {

@@ -1,4 +1,5 @@
-// clone3 into new PID, mount, IPC, UTS and network namespaces, keeping a pidfd. The child
+// clone3 into new PID, mount, IPC, UTS and network namespaces (or a prepared network
+// namespace the child joins), keeping a pidfd. The child
 // becomes the jail's supervisor (supervisor.cpp); this side only returns its pidfd.
 #pragma once
 

@@ -3,6 +3,8 @@
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
+
 namespace sbx::jail {
 
 namespace {
@@ -14,8 +16,8 @@ MountPlan::MountPlan(const JailTemplate& jail, const MountPlanInput& input)
     : staging_(input.staging_root), root_options_("size=1m,nr_inodes=4096,mode=0755") {
     steps_.reserve(48);
     dirs_.insert("/");
-    for (const auto& b : jail.binds) add_bind(b);
-    for (const auto& b : input.extra_binds) add_bind(b);
+    add_binds(jail);
+    if (input.extra_binds != nullptr) add_extra_binds(jail, *input.extra_binds);
 
     make_dir("/proc", 0555);
     // hidepid=invisible: a process sees only processes of its own uid (all of the jail's).
@@ -99,7 +101,7 @@ void MountPlan::write_file(const std::string& jail_path, std::string content, un
     steps_.push_back(s);
 }
 
-void MountPlan::add_bind(const ResolvedBind& b) {
+void MountPlan::add_bind(const ResolvedBind& b, std::uint64_t attr) {
     make_parents(b.target);
     switch (b.kind) {
         case ResolvedBind::Kind::symlink:
@@ -107,12 +109,31 @@ void MountPlan::add_bind(const ResolvedBind& b) {
             break;
         case ResolvedBind::Kind::directory:
             make_dir(b.target, 0755);
-            bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
+            bind(b.source, b.target, attr, b.optional);
             break;
         case ResolvedBind::Kind::file:
             write_file(b.target, {}, 0644);
-            bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
+            bind(b.source, b.target, attr, b.optional);
             break;
+    }
+}
+
+void MountPlan::add_binds(const JailTemplate& jail) {
+    for (const auto& b : jail.binds) add_bind(b, b.writable ? kWritable : kReadOnly);
+}
+
+void MountPlan::add_extra_binds(const JailTemplate& jail, const std::vector<ResolvedBind>& binds) {
+    auto at_or_under = [](const std::string& path, const std::string& dir) {
+        return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+    };
+    for (const auto& b : binds) {
+        // Visible already (and a mount point could not be made inside a read-only bind), or
+        // where the jail mounts its work directory.
+        bool shown = std::any_of(jail.binds.begin(), jail.binds.end(), [&](const ResolvedBind& p) {
+            return p.kind == ResolvedBind::Kind::directory && at_or_under(b.target, p.target);
+        });
+        if (shown || at_or_under(b.target, jail.filesystem.work_dir)) continue;
+        add_bind(b, kReadOnly);
     }
 }
 
@@ -154,6 +175,14 @@ void MountPlan::add_etc(const JailTemplate& jail, const MountPlanInput& input) {
                0644);
     write_file("/etc/group", "root:x:0:\nsandbox:x:" + gid + ":\nnogroup:x:65534:\n", 0644);
     write_file("/etc/hosts", "127.0.0.1\tlocalhost " + jail.filesystem.hostname + "\n::1\tlocalhost\n", 0644);
+    // Egress jails resolve names through the policy's resolvers (the rules let port 53 to them
+    // through); without any, there is no resolv.conf and only addresses work.
+    if (!jail.network.dns.empty()) {
+        std::string resolv;
+        for (const auto& server : jail.network.dns) resolv += "nameserver " + server.to_string() + "\n";
+        resolv += "options timeout:2 attempts:2\n";
+        write_file("/etc/resolv.conf", std::move(resolv), 0644);
+    }
 }
 
 std::string MountPlan::describe(std::size_t index) const {

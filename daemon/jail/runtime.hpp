@@ -1,4 +1,4 @@
-// Daemon-wide resources every jail uses: the cgroup backend, the box-uid pool, and the runtime
+// Daemon-wide resources every jail uses: the cgroup backend, the box-uid pool, networking, and the runtime
 // directory (<dir>/root is the empty mount point each jail builds its root on, <dir>/jobs holds
 // the workspaces).
 #pragma once
@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 #include "daemon/jail/box_ids.hpp"
 #include "daemon/jail/cgroup.hpp"
+#include "daemon/jail/network_runtime.hpp"
 
 namespace sbx::jail {
 
@@ -19,6 +20,9 @@ struct JailRuntime {
     std::string staging_root;  // <runtime_dir>/root
     std::string jobs_dir;      // <runtime_dir>/jobs
     int last_capability = 40;
+    // Optional: without it every jail clones a fresh network namespace and egress policies
+    // cannot run. Last, so it goes first (its veths and rules before anything else).
+    std::unique_ptr<NetworkRuntime> network;
 };
 
 // Creates the runtime directory layout and opens the cgroup backend. A favordynmods_mount of

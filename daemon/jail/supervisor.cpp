@@ -49,6 +49,14 @@ bool enter_cgroup_namespace(StepError* e) noexcept {
     return true;
 }
 
+// A prepared namespace has its interfaces set up already; a fresh one (CLONE_NEWNET) needs lo.
+bool set_up_network(const LaunchPlan& p, StepError* e) noexcept {
+    if (p.netns_fd < 0) return bring_up_loopback(e);
+    if (::setns(p.netns_fd, CLONE_NEWNET) != 0) return fail_step(e, SetupStep::join_netns);
+    ::close(p.netns_fd);
+    return true;
+}
+
 bool set_hostname(const LaunchPlan& p, StepError* e) noexcept {
     if (::sethostname(p.hostname, p.hostname_len) != 0) return fail_step(e, SetupStep::hostname);
     return true;
@@ -98,7 +106,7 @@ void run_supervisor(const LaunchPlan& p) noexcept {
     StepError e;
     ::umask(0);
     bool ready = reset_signals(&e) && join_cgroups(p, &e) && enter_cgroup_namespace(&e) &&
-                 build_root_filesystem(p, &e) && set_hostname(p, &e) && bring_up_loopback(&e);
+                 build_root_filesystem(p, &e) && set_hostname(p, &e) && set_up_network(p, &e);
     if (!ready) report_failure_and_exit(p.status_fd, e);
 
     StatusRecord started{};

@@ -1,7 +1,11 @@
 #include "daemon/jobs/job_runner.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "daemon/jobs/compile_key.hpp"
 #include "daemon/jobs/output_compare.hpp"
 
 namespace sbx::jobs {
@@ -41,8 +45,9 @@ std::string verdict_for(const jail::ExecResult& r, bool output_matches) {
 
 }  // namespace
 
-JobRunner::JobRunner(asio::io_context& io, jail::JailRuntime& runtime, std::shared_ptr<Job> job, Done done)
-    : io_(io), runtime_(runtime), job_(std::move(job)), done_(std::move(done)) {
+JobRunner::JobRunner(asio::io_context& io, jail::JailRuntime& runtime, std::shared_ptr<Job> job, Done done,
+                     CompileCache* cache)
+    : io_(io), runtime_(runtime), job_(std::move(job)), done_(std::move(done)), cache_(cache) {
     result_.job_id = job_->id;
     result_.policy = job_->spec.policy->name;
     result_.language = job_->language_name();
@@ -51,14 +56,26 @@ JobRunner::JobRunner(asio::io_context& io, jail::JailRuntime& runtime, std::shar
 }
 
 void JobRunner::start() {
+    const JobSpec& spec = job_->spec;
+    if (spec.language != nullptr) {
+        binds_ = &spec.registry->language_state(spec.language->name).binds;
+        // {sources}: every submitted file with one of the language's extensions, in the order
+        // given, then the source file (dependencies before what uses them).
+        for (const auto& f : spec.request.files)
+            if (spec.language->is_source_name(f.name) && f.name != spec.language->source_file &&
+                std::find(sources_.begin(), sources_.end(), f.name) == sources_.end())
+                sources_.push_back(f.name);
+        const bool has_main = !spec.request.source.empty() ||
+                              std::any_of(spec.request.files.begin(), spec.request.files.end(),
+                                          [&](const auto& f) { return f.name == spec.language->source_file; });
+        if (has_main) sources_.push_back(spec.language->source_file);
+    }
     if (auto s = prepare_workspace(); !s) {
         fail(s.error().message());
         return;
     }
-    const JobSpec& spec = job_->spec;
     if (spec.language != nullptr && spec.language->compiled()) {
-        Stage compile{"compile", -1, spec.language->expand(spec.language->compile), {}, spec.compile_limits};
-        run_stage(std::move(compile), [self = shared_from_this()](jail::ExecResult r) { self->after_compile(std::move(r)); });
+        compile_or_reuse();
         return;
     }
     run_program();
@@ -67,13 +84,28 @@ void JobRunner::start() {
 void JobRunner::cancel() {
     cancelled_ = true;
     if (current_) current_->cancel();
+    if (waiting_) {
+        // Waiting for another job's compile: nothing of ours runs, end now.
+        waiting_ = false;
+        result_.run.status = "cancelled";
+        result_.run.message = "cancelled";
+        asio::post(io_, [self = shared_from_this()] { self->finish(); });
+    }
+}
+
+std::vector<std::string> JobRunner::expanded(const std::vector<std::string>& argv) const {
+    return job_->spec.language->expand(argv, sources_);
 }
 
 Status JobRunner::prepare_workspace() {
     const JobSpec& spec = job_->spec;
     auto box = runtime_.box_ids.acquire(spec.jail->box_ids);
     if (!box) return std::move(box).error();
-    auto ws = jail::Workspace::create(runtime_.jobs_dir, job_->id, spec.limits.tmpfs_bytes, std::move(*box));
+    // One workspace for every stage: as large as the largest stage wants.
+    std::uint64_t size = spec.limits.tmpfs_bytes;
+    if (spec.language != nullptr && spec.language->compiled()) size = std::max(size, spec.compile_limits.tmpfs_bytes);
+    for (const auto& l : spec.test_limits) size = std::max(size, l.tmpfs_bytes);
+    auto ws = jail::Workspace::create(runtime_.jobs_dir, job_->id, size, std::move(*box));
     if (!ws) return std::move(ws).error();
     workspace_ = std::make_unique<jail::Workspace>(std::move(*ws));
     const auto& req = spec.request;
@@ -116,6 +148,7 @@ void JobRunner::run_stage(Stage stage, std::function<void(jail::ExecResult)> nex
     req.env = stage_env();
     req.stdin_data = std::move(stage.stdin_data);
     req.limits = stage.limits;
+    req.extra_binds = binds_;
     if (job_->spec.request.stream && job_->sink.on_event) {
         req.on_output = [job = job_, name = stage.name, test = stage.test](jail::OutputStream s, std::string_view data) {
             if (!job->sink.on_event) return;
@@ -135,7 +168,97 @@ void JobRunner::run_stage(Stage stage, std::function<void(jail::ExecResult)> nex
                                      });
 }
 
+void JobRunner::compile_or_reuse() {
+    const JobSpec& spec = job_->spec;
+    if (cache_ != nullptr && cache_key_.empty()) {
+        CompileKeyInput key{spec.language, expanded(spec.language->compile), stage_env(), spec.jail.get(), binds_,
+                            &spec.request};
+        cache_key_ = compile_key(key);
+    }
+    if (cache_ == nullptr || cache_key_.empty()) {
+        run_compile();
+        return;
+    }
+    if (reuse_cached()) return;
+    if (cache_->claim(cache_key_)) {
+        claimed_ = true;
+        run_compile();
+        return;
+    }
+    // The same compile is under way in another job: wait for it, then look again (and compile
+    // here only if it did not store anything).
+    waiting_ = true;
+    cache_->wait(cache_key_, [weak = std::weak_ptr<JobRunner>(shared_from_this()), &io = io_] {
+        asio::post(io, [weak] {
+            auto self = weak.lock();
+            if (!self || !self->waiting_) return;
+            self->waiting_ = false;
+            self->compile_or_reuse();
+        });
+    });
+}
+
+bool JobRunner::reuse_cached() {
+    auto entry = cache_->find(cache_key_);
+    if (!entry) return false;
+    for (const auto& f : entry->artifacts.files) {
+        if (auto s = workspace_->write_file(f.path, f.content, f.mode); !s) {
+            fail("restore compiled files: " + s.error().message());
+            return true;
+        }
+    }
+    protocol::ExecutionReport report;
+    report.status = "ok";
+    report.cached = true;
+    report.stdout_data = std::move(entry->stdout_data);
+    report.stderr_data = std::move(entry->stderr_data);
+    report.message = "compiled earlier; the compile cache had the result";
+    result_.compile = std::move(report);
+    run_program();
+    return true;
+}
+
+void JobRunner::run_compile() {
+    const JobSpec& spec = job_->spec;
+    if (!cache_key_.empty()) {
+        auto snapshot = snapshot_workspace(workspace_->path());
+        if (snapshot) {
+            before_compile_ = std::move(*snapshot);
+        } else {
+            spdlog::warn("job {}: not caching its compile: {}", job_->id, snapshot.error().message());
+        }
+    }
+    Stage compile{"compile", -1, expanded(spec.language->compile), {}, spec.compile_limits};
+    run_stage(std::move(compile), [self = shared_from_this()](jail::ExecResult r) { self->after_compile(std::move(r)); });
+}
+
+void JobRunner::store_artifacts(const jail::ExecResult& r) {
+    if (cache_ == nullptr || cache_key_.empty() || !before_compile_ || r.status != jail::JobStatus::ok) return;
+    // Every process of the stage is gone: what is in the workspace now is what it produced.
+    auto after = snapshot_workspace(workspace_->path());
+    if (!after) {
+        spdlog::warn("job {}: not caching its compile: {}", job_->id, after.error().message());
+        return;
+    }
+    auto artifacts = collect_artifacts(workspace_->path(), *before_compile_, *after, job_->spec.language->artifacts);
+    if (!artifacts) {
+        spdlog::info("job {}: not caching its compile: {}", job_->id, artifacts.error().message());
+        return;
+    }
+    CompileCacheEntry entry{std::move(*artifacts), r.stdout_data, r.stderr_data};
+    if (auto s = cache_->store(cache_key_, entry); !s)
+        spdlog::info("job {}: not caching its compile: {}", job_->id, s.error().message());
+}
+
+void JobRunner::release_claim() {
+    if (!claimed_) return;
+    claimed_ = false;
+    cache_->release(cache_key_);
+}
+
 void JobRunner::after_compile(jail::ExecResult r) {
+    store_artifacts(r);
+    release_claim();
     result_.compile = to_report(r);
     if (r.status != jail::JobStatus::ok) {
         // The top-level report carries the verdict; the compiler's output is in `compile`. A
@@ -160,8 +283,7 @@ void JobRunner::run_program() {
         run_test(0);
         return;
     }
-    std::vector<std::string> argv =
-        spec.language != nullptr ? spec.language->expand(spec.language->run) : spec.request.argv;
+    std::vector<std::string> argv = spec.language != nullptr ? expanded(spec.language->run) : spec.request.argv;
     argv.insert(argv.end(), spec.request.args.begin(), spec.request.args.end());
     Stage run{"run", -1, std::move(argv), spec.request.stdin_data, spec.limits};
     run_stage(std::move(run), [self = shared_from_this()](jail::ExecResult r) {
@@ -178,8 +300,7 @@ void JobRunner::run_test(size_t index) {
         finish();
         return;
     }
-    std::vector<std::string> argv =
-        spec.language != nullptr ? spec.language->expand(spec.language->run) : spec.request.argv;
+    std::vector<std::string> argv = spec.language != nullptr ? expanded(spec.language->run) : spec.request.argv;
     argv.insert(argv.end(), spec.request.args.begin(), spec.request.args.end());
     Stage stage{"test", static_cast<int>(index), std::move(argv), spec.request.tests[index].stdin_data,
                 spec.test_limits[index]};
@@ -225,6 +346,9 @@ void JobRunner::fail(const std::string& message) {
 }
 
 void JobRunner::finish() {
+    if (finished_) return;
+    finished_ = true;
+    release_claim();
     if (workspace_) {
         (void)workspace_->release();
         workspace_.reset();

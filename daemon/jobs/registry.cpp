@@ -6,11 +6,11 @@ namespace sbx::jobs {
 
 namespace {
 
-// A language is offered only when every program it needs exists on the host; "./main" and
-// other relative programs are built by the compile stage.
+// A language is offered only when every program it needs exists on the host ("./main" and
+// other relative programs are built by the compile stage) and so does every path it binds.
 LanguageState check_available(const policy::Language& lang) {
     LanguageState state;
-    for (const auto* argv : {&lang.compile, &lang.run}) {
+    for (const auto* argv : {&lang.compile, &lang.run, &lang.version}) {
         if (argv->empty()) continue;
         const std::string& program = argv->front();
         if (program.empty() || program.front() != '/') continue;
@@ -19,6 +19,12 @@ LanguageState check_available(const policy::Language& lang) {
             return state;
         }
     }
+    auto binds = jail::resolve_binds(lang.binds);
+    if (!binds) {
+        state.reason = binds.error().message();  // "bind source /etc/R: No such file or directory"
+        return state;
+    }
+    state.binds = std::move(*binds);
     state.available = true;
     return state;
 }

@@ -17,6 +17,7 @@ namespace sbx::jobs {
 struct LanguageState {
     bool available = false;
     std::string reason;  // why not available: "/usr/bin/pypy3 is not installed"
+    std::vector<jail::ResolvedBind> binds;  // the language's own read-only binds, resolved
 };
 
 class Registry {

@@ -84,17 +84,25 @@ protocol::Decoded<JobSpec> validate_run(std::shared_ptr<const Registry> registry
     for (const auto& arg : request.args)
         if (arg.find('\0') != std::string::npos) return refuse(ErrorCode::invalid_request, "run.args: NUL byte");
 
-    auto limits = policy::resolve_limits(spec.policy->limits, request.limits);
+    // A language's stage defaults replace the policy's, capped at its maximums; a request may
+    // still ask for anything up to those maximums.
+    policy::LimitBounds run_bounds = spec.policy->limits;
+    policy::LimitBounds compile_bounds = spec.policy->limits;
+    if (spec.language != nullptr) {
+        run_bounds = run_bounds.with_defaults(spec.language->run_limits);
+        compile_bounds =
+            compile_bounds.with_defaults(spec.language->run_limits.overridden_by(spec.language->compile_limits));
+    }
+    auto limits = policy::resolve_limits(run_bounds, request.limits);
     if (!limits) return refuse(ErrorCode::limit_exceeded, "run.limits: " + limits.error().message());
     spec.limits = *limits;
-    auto compile_limits = policy::resolve_limits(spec.policy->limits, request.compile_limits);
+    auto compile_limits = policy::resolve_limits(compile_bounds, request.compile_limits);
     if (!compile_limits)
         return refuse(ErrorCode::limit_exceeded, "run.compile_limits: " + compile_limits.error().message());
     spec.compile_limits = *compile_limits;
     for (size_t i = 0; i < request.tests.size(); ++i) {
         // A test case's limits start from the run's; the policy bounds both.
-        auto case_limits =
-            policy::resolve_limits(spec.policy->limits, request.limits.overridden_by(request.tests[i].limits));
+        auto case_limits = policy::resolve_limits(run_bounds, request.limits.overridden_by(request.tests[i].limits));
         if (!case_limits)
             return refuse(ErrorCode::limit_exceeded,
                           "run.tests[" + std::to_string(i) + "].limits: " + case_limits.error().message());

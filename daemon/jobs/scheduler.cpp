@@ -26,10 +26,11 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 Scheduler::Scheduler(boost::asio::io_context& io, jail::JailRuntime& runtime, Stats& stats, std::uint32_t max_jobs,
-                     std::uint32_t max_queue)
+                     std::uint32_t max_queue, CompileCache* cache)
     : io_(io),
       runtime_(runtime),
       stats_(stats),
+      cache_(cache),
       max_jobs_(std::max<std::uint32_t>(1, max_jobs)),
       max_queue_(max_queue),
       id_prefix_(random_prefix()),
@@ -69,7 +70,7 @@ void Scheduler::launch(const std::shared_ptr<Job>& job) {
     job->started_at = std::chrono::steady_clock::now();
     auto runner = std::make_shared<JobRunner>(io_, runtime_, job, [this, job](protocol::RunResult result) {
         finished(job, std::move(result));
-    });
+    }, cache_);
     runners_[job->id] = runner;
     job->cancel = [weak = std::weak_ptr<JobRunner>(runner)] {
         if (auto r = weak.lock()) r->cancel();

@@ -22,8 +22,9 @@ namespace sbx::jobs {
 
 class Scheduler {
 public:
+    // `cache` (may be null: no compile cache) must outlive the scheduler.
     Scheduler(boost::asio::io_context& io, jail::JailRuntime& runtime, Stats& stats, std::uint32_t max_jobs,
-              std::uint32_t max_queue);
+              std::uint32_t max_queue, CompileCache* cache = nullptr);
 
     // Gives the job its id and runs or queues it; returns how many jobs are ahead of it (0: it
     // runs now), or busy / shutting_down.
@@ -54,6 +55,7 @@ private:
     boost::asio::io_context& io_;
     jail::JailRuntime& runtime_;
     Stats& stats_;
+    CompileCache* cache_;
     std::uint32_t max_jobs_;
     std::uint32_t max_queue_;
     std::uint32_t running_ = 0;

@@ -2,6 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "daemon/jobs/compile_cache.hpp"
+#include "daemon/jobs/compile_key.hpp"
+
 namespace sbx::jobs {
 
 std::string first_line(const std::string& text) {
@@ -19,13 +25,54 @@ std::string first_line(const std::string& text) {
 }
 
 VersionProbe::VersionProbe(boost::asio::io_context& io, jail::JailRuntime& runtime,
-                           std::shared_ptr<const Registry> registry)
-    : io_(io), runtime_(runtime), registry_(std::move(registry)) {
-    for (const auto& [name, lang] : registry_->catalog().languages())
-        if (registry_->language_state(name).available && !lang.version.empty()) pending_.push_back(name);
+                           std::shared_ptr<const Registry> registry, std::string versions_file)
+    : io_(io), runtime_(runtime), registry_(std::move(registry)), versions_file_(std::move(versions_file)) {
+    if (!versions_file_.empty()) {
+        // "<key>\t<version>" per line; a line that does not parse is ignored.
+        std::ifstream in(versions_file_);
+        std::string line;
+        while (std::getline(in, line)) {
+            auto tab = line.find('\t');
+            if (tab == 64 && is_cache_key(line.substr(0, tab))) remembered_[line.substr(0, tab)] = line.substr(tab + 1);
+        }
+    }
+    for (const auto& [name, lang] : registry_->catalog().languages()) {
+        if (!registry_->language_state(name).available || lang.version.empty()) continue;
+        std::string argv;
+        for (const auto& a : lang.version) argv += a + '\n';
+        std::string key = sha256_hex(name + "\n" + compiler_identity(lang) + "\n" + argv);
+        keys_[name] = key;
+        auto known = remembered_.find(key);
+        if (known != remembered_.end()) {
+            versions_[name] = known->second;
+        } else {
+            pending_.push_back(name);
+        }
+    }
 }
 
-void VersionProbe::start() { probe_next(); }
+void VersionProbe::start() {
+    if (started_) return;
+    started_ = true;
+    probe_next();
+}
+
+void VersionProbe::remember(const std::string& language, const std::string& version) {
+    versions_[language] = version;
+    if (versions_file_.empty()) return;
+    remembered_[keys_[language]] = version;
+    // Whole file, written aside and renamed: a crash never leaves half of it.
+    std::string temp = versions_file_ + ".tmp";
+    {
+        std::ofstream out(temp, std::ios::trunc);
+        for (const auto& [key, v] : remembered_) out << key << '\t' << v << '\n';
+        if (!out) {
+            spdlog::warn("cannot write {}", temp);
+            return;
+        }
+    }
+    if (std::rename(temp.c_str(), versions_file_.c_str()) != 0) spdlog::warn("cannot rename {}", temp);
+}
 
 std::string VersionProbe::version(const std::string& language) const {
     auto it = versions_.find(language);
@@ -42,7 +89,8 @@ void VersionProbe::probe_next() {
     const policy::Policy* policy = registry_->catalog().policy("default");
     if (policy == nullptr) policy = &registry_->catalog().policies().begin()->second;
     auto jail = registry_->jail_for(policy->name);
-    policy::Limits limits = policy->limits.defaults();
+    // The language's own run-stage defaults: a JVM needs more than a policy's defaults.
+    policy::Limits limits = policy->limits.with_defaults(lang->run_limits).defaults();
     auto box = runtime_.box_ids.acquire(jail->box_ids);
     if (!box) {
         spdlog::warn("version of {}: {}", name, box.error().message());
@@ -50,7 +98,7 @@ void VersionProbe::probe_next() {
         probe_next();
         return;
     }
-    auto ws = jail::Workspace::create(runtime_.jobs_dir, "version-" + name, 1 << 20, std::move(*box));
+    auto ws = jail::Workspace::create(runtime_.jobs_dir, "version-" + name, limits.tmpfs_bytes, std::move(*box));
     if (!ws) {
         spdlog::warn("version of {}: {}", name, ws.error().message());
         ++next_;
@@ -64,6 +112,7 @@ void VersionProbe::probe_next() {
     for (const auto& [k, v] : lang->env) req.env.push_back(k + "=" + v);
     req.limits = limits;
     req.limits.output_bytes = 4096;
+    req.extra_binds = &registry_->language_state(name).binds;
     current_ = jail::start_execution(io_, runtime_, jail, *workspace_, std::move(req),
                                      [self = shared_from_this(), name](jail::ExecResult r) {
                                          self->current_.reset();
@@ -71,7 +120,7 @@ void VersionProbe::probe_next() {
                                          std::string line = first_line(r.stdout_data);
                                          if (line.empty()) line = first_line(r.stderr_data);
                                          if (r.status == jail::JobStatus::ok && !line.empty()) {
-                                             self->versions_[name] = line;
+                                             self->remember(name, line);
                                          } else {
                                              spdlog::warn("version of {}: {} {}", name, jail::to_string(r.status),
                                                           r.message);

@@ -48,11 +48,22 @@ Status Daemon::setup() {
     spdlog::info("using {}", runtime_->cgroups->name());
     for (const auto& line : runtime_->cgroups->describe()) spdlog::info("  job cgroups: {}", line);
 
+    if (auto s = setup_network(); !s) return s;
+
     CleanupReport cleanup = remove_leftovers(*runtime_, *registry_, config_.cgroup_name);
     for (const auto& item : cleanup.removed) spdlog::warn("removed leftover of an earlier run: {}", item);
     for (const auto& item : cleanup.warnings) spdlog::warn("{}", item);
 
-    scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue);
+    if (config_.compile_cache_bytes > 0) {
+        auto cache = jobs::CompileCache::open(config_.cache_dir + "/compile", config_.compile_cache_bytes);
+        if (!cache) return std::move(cache).error().within("open the compile cache");
+        compile_cache_ = std::move(*cache);
+        auto cs = compile_cache_->stats();
+        spdlog::info("compile cache {}: {} entries, {} of {}", compile_cache_->dir(), cs.entries,
+                     policy::format_size(cs.bytes), policy::format_size(cs.max_bytes));
+    }
+    scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue,
+                                                   compile_cache_.get());
     sessions_ = std::make_unique<sessions::SessionManager>(io_, *runtime_, config_.sessions);
 
     auto listener = bind_control_socket(config_.socket_path, config_.group);
@@ -65,8 +76,41 @@ Status Daemon::setup() {
 
     watch_signals();
     accept();
-    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
-    versions_->start();
+    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_, versions_file());
+    if (config_.probe_versions_at_start) versions_->start();
+    service_manager_.notify("READY=1\nSTATUS=listening on " + config_.socket_path);
+    return {};
+}
+
+namespace {
+bool needs_egress(const jobs::Registry& registry) {
+    for (const auto& [name, p] : registry.catalog().policies())
+        if (p.network.mode == policy::NetworkMode::egress) return true;
+    return false;
+}
+}  // namespace
+
+Status Daemon::setup_network() {
+    jail::NetworkOptions options;
+    options.egress_range = config_.egress_range;
+    options.isolated_pool = config_.netns_pool;
+    options.egress_pool = config_.egress_pool;
+    options.warn = [](const std::string& message) { spdlog::warn("network: {}", message); };
+    auto network = jail::NetworkRuntime::open(std::move(options));
+    if (!network) return std::move(network).error().within("prepare jail networking");
+    runtime_->network = std::move(*network);
+    if (needs_egress(*registry_)) return enable_egress_if_needed(*registry_);
+    auto notes = runtime_->network->remove_leftovers();
+    if (!notes) return std::move(notes).error().within("remove network leftovers");
+    for (const auto& note : *notes) spdlog::warn("network: {}", note);
+    return {};
+}
+
+Status Daemon::enable_egress_if_needed(const jobs::Registry& registry) {
+    if (!needs_egress(registry) || runtime_->network->egress_enabled()) return {};
+    auto notes = runtime_->network->enable_egress();
+    if (!notes) return std::move(notes).error().within("egress networking");
+    for (const auto& note : *notes) spdlog::info("network: {}", note);
     return {};
 }
 
@@ -128,6 +172,7 @@ void Daemon::watch_signals() {
 void Daemon::begin_shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
+    service_manager_.notify("STOPPING=1");
     boost::system::error_code ignored;
     acceptor_->close(ignored);
     ::unlink(config_.socket_path.c_str());
@@ -150,16 +195,25 @@ void Daemon::finish_shutdown() {
 }
 
 Result<protocol::ReloadResult> Daemon::reload() {
+    service_manager_.notify("RELOADING=1");
     auto registry = jobs::Registry::load(config_.policies_dir, config_.languages_dir);
-    if (!registry) return std::move(registry).error();
+    if (!registry) {
+        service_manager_.notify("READY=1\nSTATUS=reload failed, the previous policies stay in force");
+        return std::move(registry).error();
+    }
+    if (auto s = enable_egress_if_needed(**registry); !s) {
+        service_manager_.notify("READY=1\nSTATUS=reload failed, the previous policies stay in force");
+        return std::move(s).error();
+    }
     registry_ = std::move(*registry);
     if (versions_) versions_->stop();
-    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_);
-    versions_->start();
+    versions_ = std::make_shared<jobs::VersionProbe>(io_, *runtime_, registry_, versions_file());
+    if (config_.probe_versions_at_start) versions_->start();
     protocol::ReloadResult result;
     result.policies = static_cast<std::uint32_t>(registry_->catalog().policies().size());
     result.languages = static_cast<std::uint32_t>(registry_->catalog().languages().size());
     spdlog::info("reloaded {} policies and {} languages", result.policies, result.languages);
+    service_manager_.notify("READY=1\nSTATUS=listening on " + config_.socket_path);
     return result;
 }
 
@@ -194,7 +248,13 @@ protocol::PoliciesResult Daemon::policies(const jobs::Caller& caller) const {
     return result;
 }
 
+std::string Daemon::versions_file() const {
+    // Beside the compile cache; without a cache directory nothing is remembered.
+    return config_.compile_cache_bytes > 0 ? config_.cache_dir + "/versions" : std::string();
+}
+
 protocol::LanguagesResult Daemon::languages() const {
+    if (versions_ && !shutting_down_) versions_->start();  // on demand, when not at start-up
     protocol::LanguagesResult result;
     for (const auto& [name, lang] : registry_->catalog().languages()) {
         const auto& state = registry_->language_state(name);

@@ -1,5 +1,6 @@
-// Log set-up: spdlog to stderr (journald adds time and unit under systemd), as text or as JSON
-// lines with one object per line.
+// Log set-up: spdlog to stderr, as text or as JSON lines with one object per line. When stderr
+// is the journal, lines carry their syslog priority and no time stamp (journald adds both time
+// and unit).
 #pragma once
 
 #include <string>

@@ -73,13 +73,8 @@ Status Interpreter::launch() {
     events.ended = [self = shared_from_this()] { self->on_jail_ended(); };
     process_ = std::make_shared<jail::JailProcess>(io_, runtime_, spec_.jail, *workspace_, std::move(events));
 
-    jail::ResolvedBind drivers;
-    drivers.kind = jail::ResolvedBind::Kind::directory;
-    drivers.source = spec_.drivers_dir;
-    drivers.target = kDriversMount;
-    jail::JailSpec js{spec_.name, spec_.argv, spec_.env, spec_.limits, std::move(theirs), {std::move(drivers)}};
-    if (auto s = process_->launch(std::move(js)); !s) return s;
     control_.assign(ours.release());
+    process_->launch(jail::JailSpec{spec_.name, spec_.argv, spec_.env, spec_.limits, std::move(theirs), &spec_.binds});
     return {};
 }
 
@@ -236,6 +231,7 @@ void Interpreter::on_jail_ended() {
             std::string why = kill_ == Kill::start_timeout
                                   ? "did not start within " + std::to_string(kStartAllowance.count()) + " s"
                               : kill_ == Kill::protocol ? "broke the driver protocol: " + kill_detail_
+                              : process_->launch_error() ? "could not be started: " + process_->launch_error()->message()
                               : process_->failure()     ? "could not be set up: " + process_->describe_failure(*process_->failure())
                                                         : "exited before it was ready";
             if (auto started = std::move(started_)) started(Error::invalid("session driver " + spec_.argv.back(), why + stderr_excerpt()));

@@ -37,8 +37,8 @@ struct InterpreterSpec {
     std::shared_ptr<const jail::JailTemplate> jail;
     std::vector<std::string> argv;
     std::vector<std::string> env;
-    policy::Limits limits;    // of the jail: memory, pids, cores, tmpfs, rlimits
-    std::string drivers_dir;  // on the host
+    policy::Limits limits;                 // of the jail: memory, pids, cores, tmpfs, rlimits
+    std::vector<jail::ResolvedBind> binds;  // read-only, beyond the policy's: the language's, the drivers
 };
 
 struct CallLimits {

@@ -41,7 +41,13 @@ void Session::start_interpreter() {
     // the per-call CPU limit is the cgroup check's; the rlimit only bounds the lifetime.
     is.limits.cpu_time = std::chrono::duration_cast<policy::Duration>(
         spec_.max_lifetime * std::max(1.0, std::ceil(spec_.limits.cpu_cores)));
-    is.drivers_dir = spec_.drivers_dir;
+    // The language's own binds, then the drivers (read-only, where the session command finds them).
+    is.binds = spec_.registry->language_state(spec_.language->name).binds;
+    jail::ResolvedBind drivers;
+    drivers.kind = jail::ResolvedBind::Kind::directory;
+    drivers.source = spec_.drivers_dir;
+    drivers.target = kDriversMount;
+    is.binds.push_back(std::move(drivers));
     interpreter_ = std::make_shared<Interpreter>(io_, runtime_, std::move(is));
     std::weak_ptr<Session> weak = shared_from_this();
     const std::uint32_t generation = generation_;

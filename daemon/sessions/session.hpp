@@ -28,7 +28,8 @@ struct SessionSpec {
     std::shared_ptr<const jobs::Registry> registry;  // keeps the policy and language alive
     const policy::Policy* policy = nullptr;
     const policy::Language* language = nullptr;
-    policy::Limits limits;  // the jail's, and each call's defaults (wall, CPU, output)
+    policy::LimitBounds bounds;  // the policy's, with the language's defaults ([limits])
+    policy::Limits limits;       // the jail's, and each call's defaults (wall, CPU, output)
     policy::LimitRequest requested_limits;  // what session.open asked for: calls start from it
     policy::Duration idle_timeout{};
     policy::Duration max_lifetime{};

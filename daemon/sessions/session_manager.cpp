@@ -83,7 +83,9 @@ protocol::Decoded<SessionSpec> SessionManager::validate(const jobs::Caller& call
         return refuse(ErrorCode::invalid_request, "session.language: '" + spec.language->name +
                                                       "' has no session driver (sessions speak: " + with + ")");
     }
-    auto limits = policy::resolve_limits(spec.policy->limits, request.limits);
+    // As for one-shot runs, the language's defaults replace the policy's, capped at its maximums.
+    spec.bounds = spec.policy->limits.with_defaults(spec.language->run_limits);
+    auto limits = policy::resolve_limits(spec.bounds, request.limits);
     if (!limits) return refuse(ErrorCode::limit_exceeded, "session.limits: " + limits.error().message());
     spec.limits = *limits;
     spec.requested_limits = request.limits;
@@ -176,7 +178,7 @@ void SessionManager::exec(const jobs::Caller& caller, protocol::SessionExecReque
         return fail(refuse(ErrorCode::invalid_request,
                            "session.exec.limits: a call may set only wall_time_limit, cpu_time_limit and output_limit"));
     const SessionSpec& spec = session->spec();
-    auto limits = policy::resolve_limits(spec.policy->limits, spec.requested_limits.overridden_by(request.limits));
+    auto limits = policy::resolve_limits(spec.bounds, spec.requested_limits.overridden_by(request.limits));
     if (!limits) return fail(refuse(ErrorCode::limit_exceeded, "session.exec.limits: " + limits.error().message()));
     CallLimits call{limits->wall_time, limits->cpu_time, limits->output_bytes};
     if (!session->exec(std::move(request.code), call,

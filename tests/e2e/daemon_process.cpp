@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,11 +50,16 @@ DaemonProcess::~DaemonProcess() {
 void DaemonProcess::start() {
     std::vector<std::string> args = {sandboxd_binary(),   "--socket",      socket_,       "--runtime-dir",
                                      runtime_dir_,        "--cgroup-name", cgroup_name_,  "--group",
-                                     "root",              "--policies",    options_.policies_dir,
-                                     "--languages",       options_.languages_dir, "--log-level", "debug"};
+                                     options_.group,      "--policies",    options_.policies_dir,
+                                     "--languages",       options_.languages_dir, "--log-level", "debug",
+                                     "--cache-dir",       dir_ + "/cache", "--probe-versions", "on-demand"};
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     pid_ = fork();
     if (pid_ == 0) {
+        if (!options_.netns.empty()) {
+            int ns = open(("/run/netns/" + options_.netns).c_str(), O_RDONLY | O_CLOEXEC);
+            if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(126);
+        }
         int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(log, 1);
         dup2(log, 2);
@@ -63,7 +69,19 @@ void DaemonProcess::start() {
         execv(argv[0], argv.data());
         _exit(127);
     }
-    wait_ready();
+    if (options_.expect_ready) wait_ready();
+}
+
+int DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return -1;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) return -1;
+        std::this_thread::sleep_for(10ms);
+    }
+    pid_ = -1;
+    return status;
 }
 
 void DaemonProcess::wait_ready() {

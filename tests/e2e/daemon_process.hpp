@@ -1,11 +1,13 @@
 // A real sandboxd for end-to-end tests: started as a child process on a socket, runtime
 // directory and cgroup subtree of its own (named after the test process), with its log in a
 // file. Stopped with SIGTERM (SIGKILL after 20 s) and cleaned up, even after kill -9.
+// Optionally in a network namespace the test made (tests/support/test_network.hpp).
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,12 @@ namespace sbx::testing {
 struct DaemonOptions {
     std::string policies_dir;  // default: the source tree's
     std::string languages_dir;
+    std::string group = "root";  // the socket's group ("sandbox" lets sandbox-http in)
     std::vector<std::string> extra_args;
+    // A network namespace (/run/netns/<name>, made by the test) the daemon runs in; joined with
+    // setns before exec, which keeps the daemon's view of /sys (unlike `ip netns exec`).
+    std::string netns;
+    bool expect_ready = true;  // false: a start that should fail (see wait_exit)
 };
 
 class DaemonProcess {
@@ -40,6 +47,8 @@ public:
     int stop();
     void kill9();
     void start();
+    // The exit status once the daemon has exited (within `timeout`), or -1.
+    int wait_exit(std::chrono::milliseconds timeout);
 
     // Job cgroup directories under this daemon's subtree, over all hierarchies.
     std::vector<std::string> job_cgroups() const;

@@ -186,7 +186,7 @@ TEST(DaemonE2E, InvalidRequestsGetErrorsAndKeepTheConnection) {
         EXPECT_NE(reply->error.message.find(text), std::string::npos) << reply->error.message;
     };
     protocol::RunRequest too_much = exec({"/bin/true"});
-    too_much.limits.memory_bytes = 1ull << 30;
+    too_much.limits.memory_bytes = 4ull << 30;  // the default policy's maximum is 2 GiB
     expect_error(too_much, "limit_exceeded", "memory_limit");
     protocol::RunRequest no_policy = exec({"/bin/true"});
     no_policy.policy = "nonexistent";

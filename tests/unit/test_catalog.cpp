@@ -57,8 +57,9 @@ TEST_F(CatalogTest, LoadsTheSourceTree) {
     auto r = Catalog::load(source_tree_policy_dir() / "policies", source_tree_policy_dir() / "languages");
     ASSERT_TRUE(r.ok()) << r.error().message();
     ASSERT_NE(r->policy("default"), nullptr);
-    EXPECT_EQ(r->policy("default")->limits.pids.maximum, 64u);
-    EXPECT_EQ(r->languages().size(), 5u);
+    EXPECT_EQ(r->policy("default")->limits.pids.default_value, 64u);
+    EXPECT_EQ(r->policy("default")->limits.pids.maximum, 512u);
+    EXPECT_EQ(r->languages().size(), 35u);
     ASSERT_NE(r->language("py"), nullptr);
     EXPECT_EQ(r->language("py")->name, "python");
     ASSERT_NE(r->language("JS"), nullptr);

@@ -162,3 +162,36 @@ TEST(LimitRequestOverride, FieldsSetByTheOtherWin) {
 
 }  // namespace
 }  // namespace sbx::policy
+
+namespace sbx::policy {
+namespace {
+
+// A language's stage defaults replace the policy's, capped at its maximums; the maximums
+// still bound what a request may ask for.
+TEST(LimitBoundsWithDefaults, LanguageDefaultsAreCappedAtThePolicysMaximum) {
+    LimitBounds policy = LimitBounds::exactly(Limits{});
+    policy.memory_bytes = {256ull << 20, 2ull << 30};
+    policy.pids = {64, 512};
+    policy.cpu_time = {std::chrono::seconds(5), std::chrono::seconds(60)};
+    LimitRequest language;
+    language.memory_bytes = 1ull << 30;             // within the maximum: taken
+    language.pids = 1000;                           // above it: capped
+    language.cpu_time = std::chrono::seconds(2);    // below the policy default: taken too
+    const LimitBounds b = policy.with_defaults(language);
+    EXPECT_EQ(b.memory_bytes.default_value, 1ull << 30);
+    EXPECT_EQ(b.memory_bytes.maximum, 2ull << 30);
+    EXPECT_EQ(b.pids.default_value, 512u);
+    EXPECT_EQ(b.cpu_time.default_value, std::chrono::seconds(2));
+    EXPECT_EQ(b.wall_time, policy.wall_time);  // not set by the language: unchanged
+    auto resolved = resolve_limits(b, {});
+    ASSERT_TRUE(resolved.ok());
+    EXPECT_EQ(resolved->memory_bytes, 1ull << 30);
+    LimitRequest request;
+    request.memory_bytes = 128ull << 20;  // a request may still go below the language's default
+    EXPECT_EQ(resolve_limits(b, request)->memory_bytes, 128ull << 20);
+    request.memory_bytes = 4ull << 30;  // and never above the policy's maximum
+    EXPECT_FALSE(resolve_limits(b, request).ok());
+}
+
+}  // namespace
+}  // namespace sbx::policy

@@ -107,5 +107,36 @@ TEST_F(MountPlanTest, MissingRequiredBindFailsAtPolicyCompile) {
     EXPECT_TRUE(compile_jail_template(policy_));
 }
 
+// A language's own binds (resolved from its [filesystem]) join the policy's, read-only, and are
+// left out where the policy already shows the path or where the work directory is.
+TEST_F(MountPlanTest, LanguageBindsAreAddedReadOnlyUnlessThePolicyShowsThem) {
+    auto tmpl = compile_jail_template(policy_);
+    ASSERT_TRUE(tmpl) << tmpl.error().message();
+    std::vector<ResolvedBind> extra = {
+        {ResolvedBind::Kind::directory, "/var/lib/ghc", "/var/lib/ghc", "", false, false},
+        {ResolvedBind::Kind::directory, "/usr/lib/ghc", "/usr/lib/ghc", "", false, false},  // under /usr: shown
+        {ResolvedBind::Kind::symlink, "/etc/fpc.cfg", "/etc/fpc.cfg", "/etc/alternatives/fpc.cfg", false, false},
+        {ResolvedBind::Kind::directory, "/srv/x", "/work/x", "", false, false},  // the work directory's
+    };
+    MountPlanInput input{"/stage", "/run/sandboxd/jobs/7", 64 << 20, 60007, 60007, &extra};
+    MountPlan plan(**tmpl, input);
+    auto steps = describe_all(plan);
+    EXPECT_TRUE(has(steps, "bind /var/lib/ghc on /var/lib/ghc"));
+    EXPECT_TRUE(has(steps, "mkdir /var/lib"));
+    EXPECT_FALSE(has(steps, "bind /usr/lib/ghc on /usr/lib/ghc"));
+    EXPECT_TRUE(has(steps, "symlink /etc/fpc.cfg -> /etc/alternatives/fpc.cfg"));
+    EXPECT_FALSE(has(steps, "bind /srv/x on /work/x"));
+    for (size_t i = 0; i < plan.size(); ++i) {
+        const MountStep& s = plan.steps()[i];
+        if (s.op == MountStep::Op::bind && std::string(s.target) == "/stage/var/lib/ghc") {
+            EXPECT_NE(s.attr & MOUNT_ATTR_RDONLY, 0u);
+            EXPECT_NE(s.attr & MOUNT_ATTR_NOSUID, 0u);
+        }
+    }
+    // The language binds come before /proc, /dev and the work directory are mounted.
+    auto pos = [&](const std::string& step) { return std::find(steps.begin(), steps.end(), step) - steps.begin(); };
+    EXPECT_LT(pos("bind /var/lib/ghc on /var/lib/ghc"), pos("mount proc on /proc"));
+}
+
 }  // namespace
 }  // namespace sbx::jail

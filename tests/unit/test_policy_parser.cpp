@@ -1,6 +1,9 @@
 // Policy files: the shipped default, every key's forms, and "<file>:<line>: <problem>" errors.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "policy/catalog.hpp"
 #include "policy/policy.hpp"
 
@@ -44,7 +47,18 @@ TEST(ShippedDefaultPolicy, HasExactlyTheDocumentedValues) {
         .file_size_bytes = 64ull << 20,
         .stack_bytes = 8ull << 20,
     };
-    EXPECT_EQ(p.limits, LimitBounds::exactly(expected));
+    EXPECT_EQ(p.limits.defaults(), expected);
+    // Maximums sized for the heaviest shipped language (a JVM compiler), requests may ask up to them.
+    EXPECT_EQ(p.limits.memory_bytes.maximum, 2ull << 30);
+    EXPECT_EQ(p.limits.pids.maximum, 512u);
+    EXPECT_EQ(p.limits.wall_time.maximum, 120s);
+    EXPECT_EQ(p.limits.cpu_time.maximum, 60s);
+    EXPECT_EQ(p.limits.cpu_cores.maximum, 2.0);
+    EXPECT_EQ(p.limits.tmpfs_bytes.maximum, 512ull << 20);
+    EXPECT_EQ(p.limits.file_size_bytes.maximum, 512ull << 20);
+    EXPECT_EQ(p.limits.output_bytes.maximum, 1ull << 20);
+    EXPECT_EQ(p.limits.open_files.maximum, 256u);
+    EXPECT_EQ(p.limits.stack_bytes.maximum, 8ull << 20);
 
     const std::vector<BindMount> binds{
         {"/usr", "/usr", false, false},
@@ -194,8 +208,8 @@ TEST(PolicyErrors, UnknownKeys) {
                  "unknown key 'writabel' in [[filesystem.bind]]");
     expect_error("[limits]\nmemory = { default = 1, maximum = 2 }\n", 2,
                  "unknown key 'maximum' in limits.memory");
-    expect_error("[network]\nmode = \"none\"\nallow = [\"1.1.1.1:53\"]\n", 3,
-                 "unknown key 'allow' in [network]");
+    expect_error("[network]\nmode = \"egress\"\nalow = [\"1.1.1.1:53\"]\n", 3,
+                 "unknown key 'alow' in [network]");
     expect_error("[box]\nuid_rnage = \"1-2\"\n", 2, "unknown key 'uid_rnage' in [box]");
 }
 
@@ -332,6 +346,96 @@ TEST(PolicyErrors, NamesNetworkAccessEnv) {
     expect_error("[access]\ngroups = [-1]\n", 2, "access.groups[0]: id -1 is out of range");
     expect_error("[env]\n\"A=B\" = \"x\"\n", 2, "env: invalid variable name 'A=B'");
     expect_error("[env]\n\"\" = \"x\"\n", 2, "env: invalid variable name ''");
+}
+
+TEST(ParsePolicy, EgressNetwork) {
+    const Policy p = parse_ok(R"(
+[network]
+mode = "egress"
+allow = ["203.0.113.0/24:443", "198.51.100.7", "0.0.0.0/0:80"]
+dns = ["192.0.2.53", "192.0.2.54"]
+max_connections = 16
+bandwidth = "1MiB"
+)");
+    EXPECT_EQ(p.network.mode, NetworkMode::egress);
+    ASSERT_EQ(p.network.allow.size(), 3u);
+    EXPECT_EQ(p.network.allow[0], (AllowEntry{{0xCB007100, 24}, 443}));
+    EXPECT_EQ(p.network.allow[1], (AllowEntry{{0xC6336407, 32}, 0}));
+    EXPECT_EQ(p.network.allow[2], (AllowEntry{{0, 0}, 80}));
+    EXPECT_EQ(p.network.dns, (std::vector<Ipv4Cidr>{{0xC0000235, 32}, {0xC0000236, 32}}));
+    EXPECT_EQ(p.network.max_connections, 16u);
+    EXPECT_EQ(p.network.bandwidth_bytes, 1u << 20);
+}
+
+TEST(ParsePolicy, EgressWithoutListsReachesNothingButIsValid) {
+    const Policy p = parse_ok("[network]\nmode = \"egress\"\n");
+    EXPECT_EQ(p.network.mode, NetworkMode::egress);
+    EXPECT_TRUE(p.network.allow.empty());
+    EXPECT_TRUE(p.network.dns.empty());
+    EXPECT_EQ(p.network.max_connections, 0u);
+    EXPECT_EQ(p.network.bandwidth_bytes, 0u);
+}
+
+// The egress example in docs/policies.md is a policy that loads, with the values it explains.
+TEST(ParsePolicy, DocumentedEgressExampleParses) {
+    std::ifstream in(source_tree_policy_dir().parent_path() / "docs" / "policies.md");
+    std::stringstream doc;
+    doc << in.rdbuf();
+    const std::string text = doc.str();
+    auto intro = text.find("An egress policy for jobs");
+    ASSERT_NE(intro, std::string::npos);
+    auto start = text.find("```toml\n", intro);
+    auto end = text.find("```\n", start + 8);
+    ASSERT_NE(start, std::string::npos);
+    ASSERT_NE(end, std::string::npos);
+    const Policy p = parse_ok(text.substr(start + 8, end - start - 8));
+    EXPECT_EQ(p.name, "api-client");
+    EXPECT_EQ(p.network.mode, NetworkMode::egress);
+    EXPECT_EQ(p.network.allow, (std::vector<AllowEntry>{{{0xCB007100, 24}, 443}}));
+    EXPECT_EQ(p.network.dns, (std::vector<Ipv4Cidr>{{0x09090909, 32}}));
+    EXPECT_EQ(p.network.max_connections, 8u);
+    EXPECT_EQ(p.network.bandwidth_bytes, 1u << 20);
+}
+
+TEST(PolicyErrors, NetworkEgressKeysNeedEgress) {
+    expect_error("[network]\nmode = \"none\"\nallow = [\"1.1.1.1:53\"]\n", 3,
+                 "network.allow needs mode = \"egress\"");
+    // Without a mode the default "none" applies.
+    expect_error("[network]\ndns = [\"192.0.2.53\"]\n", 2, "network.dns needs mode = \"egress\"");
+    expect_error("[network]\nbandwidth = \"1MiB\"\n", 2, "network.bandwidth needs mode = \"egress\"");
+    expect_error("[network]\nmax_connections = 4\n", 2, "network.max_connections needs mode = \"egress\"");
+}
+
+TEST(PolicyErrors, NetworkAllowEntries) {
+    auto egress = [](const std::string& lines) { return "[network]\nmode = \"egress\"\n" + lines; };
+    expect_error(egress("allow = [\n  \"10.0.0.0/8\",\n  \"10.1.2.3/8\",\n]\n"), 5,
+                 "network.allow[1]: '10.1.2.3/8': has host bits set; did you mean 10.0.0.0/8?");
+    expect_error(egress("allow = [\"10.0.0.0/33\"]\n"), 3, "'10.0.0.0/33': the prefix length must be 0 to 32");
+    expect_error(egress("allow = [\"10.0.0.0/\"]\n"), 3, "the prefix length must be 0 to 32");
+    expect_error(egress("allow = [\"example.com:443\"]\n"), 3, "network.allow[0]: 'example.com'");
+    expect_error(egress("allow = [\"1.2.3.4:0\"]\n"), 3, "'1.2.3.4:0': the port must be 1 to 65535");
+    expect_error(egress("allow = [\"1.2.3.4:65536\"]\n"), 3, "the port must be 1 to 65535");
+    expect_error(egress("allow = [\"1.2.3.4:\"]\n"), 3, "the port must be 1 to 65535");
+    expect_error(egress("allow = [\"2001:db8::/32\"]\n"), 3, "IPv6 is not supported");
+    expect_error(egress("allow = [\"[2001:db8::1]:443\"]\n"), 3, "IPv6 is not supported");
+    expect_error(egress("allow = [443]\n"), 3, "network.allow[0]: expected a string, got an integer");
+    expect_error(egress("allow = \"1.2.3.4\"\n"), 3, "network.allow: expected an array");
+    std::string many = "allow = [";
+    for (int i = 0; i < 257; ++i) many += "\"1.2.3." + std::to_string(i % 256) + "\",";
+    expect_error(egress(many + "]\n"), 3, "network.allow: at most 256 entries");
+}
+
+TEST(PolicyErrors, NetworkDnsAndLimits) {
+    auto egress = [](const std::string& lines) { return "[network]\nmode = \"egress\"\n" + lines; };
+    expect_error(egress("dns = [\"192.0.2.0/24\"]\n"), 3, "network.dns[0]: '192.0.2.0/24': not an IPv4 address");
+    expect_error(egress("dns = [\"one.one.one.one\"]\n"), 3, "not an IPv4 address");
+    expect_error(egress("dns = [\"2606:4700::1111\"]\n"), 3, "IPv6 is not supported");
+    expect_error(egress("dns = [\"192.0.2.1\", \"192.0.2.2\", \"192.0.2.3\", \"192.0.2.4\"]\n"), 3,
+                 "network.dns: at most 3 entries");
+    expect_error(egress("max_connections = 0\n"), 3, "network.max_connections: must be 1 to 1000000");
+    expect_error(egress("max_connections = \"ten\"\n"), 3, "network.max_connections: expected an integer");
+    expect_error(egress("bandwidth = 0\n"), 3, "network.bandwidth: must be at least 1KiB");
+    expect_error(egress("bandwidth = \"fast\"\n"), 3, "network.bandwidth: invalid size 'fast'");
 }
 
 TEST(LoadPolicyFile, MissingFileNamesIt) {
