@@ -13,8 +13,6 @@
 
 namespace sbx::ctl {
 
-namespace {
-
 std::optional<std::string> slurp(const std::string& path) {
     std::stringstream ss;
     if (path == "-") {
@@ -32,7 +30,6 @@ int usage_error(const std::string& message) {
     return kExitUsage;
 }
 
-// Limits from the command line, checked here so a typo is reported before anything is sent.
 std::optional<std::string> parse_limits(const RunOptions& o, policy::LimitRequest& limits) {
     auto duration = [](const std::string& text, const char* flag,
                        std::optional<policy::Duration>& into) -> std::optional<std::string> {
@@ -63,6 +60,8 @@ std::optional<std::string> parse_limits(const RunOptions& o, policy::LimitReques
     }
     return std::nullopt;
 }
+
+namespace {
 
 std::optional<std::string> common_request(const RunOptions& o, protocol::RunRequest& req) {
     req.policy = o.policy;

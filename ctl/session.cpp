@@ -15,16 +15,20 @@ void report_error(const Common& common, const std::string& code, const std::stri
     }
 }
 
-template <class T>
-std::optional<T> request(const Common& common, const protocol::RequestBody& body,
-                         const std::function<void(const protocol::Event&)>& on_event) {
+std::optional<protocol::Client> connect(const Common& common) {
     std::string path = common.socket.empty() ? protocol::default_socket_path() : common.socket;
     auto client = protocol::Client::connect(path);
     if (!client) {
         report_error(common, "unreachable", client.error().message() + " (is sandboxd running?)");
         return std::nullopt;
     }
-    auto reply = client->call(body, on_event);
+    return std::move(*client);
+}
+
+template <class T>
+std::optional<T> request(const Common& common, protocol::Client& client, const protocol::RequestBody& body,
+                         const std::function<void(const protocol::Event&)>& on_event) {
+    auto reply = client.call(body, on_event);
     if (!reply) {
         report_error(common, "connection", reply.error().message());
         return std::nullopt;
@@ -41,6 +45,14 @@ std::optional<T> request(const Common& common, const protocol::RequestBody& body
     return std::move(*result);
 }
 
+template <class T>
+std::optional<T> request(const Common& common, const protocol::RequestBody& body,
+                         const std::function<void(const protocol::Event&)>& on_event) {
+    auto client = connect(common);
+    if (!client) return std::nullopt;
+    return request<T>(common, *client, body, on_event);
+}
+
 template std::optional<protocol::RunResult> request(const Common&, const protocol::RequestBody&,
                                                     const std::function<void(const protocol::Event&)>&);
 template std::optional<protocol::LanguagesResult> request(const Common&, const protocol::RequestBody&,
@@ -53,6 +65,22 @@ template std::optional<protocol::StatusResult> request(const Common&, const prot
                                                        const std::function<void(const protocol::Event&)>&);
 template std::optional<protocol::CancelResult> request(const Common&, const protocol::RequestBody&,
                                                        const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionInfo> request(const Common&, const protocol::RequestBody&,
+                                                      const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionInfo> request(const Common&, protocol::Client&, const protocol::RequestBody&,
+                                                      const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionExecResult> request(const Common&, const protocol::RequestBody&,
+                                                            const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionExecResult> request(const Common&, protocol::Client&,
+                                                            const protocol::RequestBody&,
+                                                            const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionCloseResult> request(const Common&, const protocol::RequestBody&,
+                                                             const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionCloseResult> request(const Common&, protocol::Client&,
+                                                             const protocol::RequestBody&,
+                                                             const std::function<void(const protocol::Event&)>&);
+template std::optional<protocol::SessionListResult> request(const Common&, const protocol::RequestBody&,
+                                                            const std::function<void(const protocol::Event&)>&);
 template std::optional<protocol::ReloadResult> request(const Common&, const protocol::RequestBody&,
                                                        const std::function<void(const protocol::Event&)>&);
 

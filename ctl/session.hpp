@@ -16,6 +16,13 @@ template <class T>
 std::optional<T> request(const Common& common, const protocol::RequestBody& body,
                          const std::function<void(const protocol::Event&)>& on_event = {});
 
+// On an existing connection (sandboxctl repl keeps one).
+template <class T>
+std::optional<T> request(const Common& common, protocol::Client& client, const protocol::RequestBody& body,
+                         const std::function<void(const protocol::Event&)>& on_event = {});
+// Connects to the daemon, or reports why not.
+std::optional<protocol::Client> connect(const Common& common);
+
 void report_error(const Common& common, const std::string& code, const std::string& message);
 
 }  // namespace sbx::ctl

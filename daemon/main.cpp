@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     std::filesystem::path root = default_policy_root();
     config.policies_dir = (root / "policies").string();
     config.languages_dir = (root / "languages").string();
+    config.sessions.drivers_dir = (root / "drivers").string();
     if (const char* env = std::getenv("SANDBOXD_SOCKET"); env != nullptr && *env != '\0') config.socket_path = env;
     std::string log_level = "info";
     std::string log_format = "text";
@@ -86,6 +87,15 @@ int main(int argc, char** argv) {
                    "ask language runtimes for their versions at start, or on the first `languages` request")
         ->check(CLI::IsMember({"start", "on-demand"}))
         ->capture_default_str();
+    std::string session_memory;
+    app.add_option("--drivers", config.sessions.drivers_dir, "directory of the session drivers")->capture_default_str();
+    app.add_option("--max-sessions", config.sessions.max_sessions, "stateful sessions open at once")
+        ->capture_default_str();
+    app.add_option("--max-sessions-per-client", config.sessions.max_sessions_per_client,
+                   "sessions one client (uid, and owner within it) may have open")
+        ->capture_default_str();
+    app.add_option("--session-memory", session_memory,
+                   "memory limits of all open sessions added up, at most (a size; default: half the RAM)");
     CLI11_PARSE(app, argc, argv);
 
     auto format = log_format == "json" ? server::LogFormat::json : server::LogFormat::text;
@@ -110,6 +120,14 @@ int main(int argc, char** argv) {
     }
     config.compile_cache_bytes = *cache_bytes;
     config.probe_versions_at_start = probe_versions == "start";
+    if (!session_memory.empty()) {
+        auto bytes = policy::parse_size(session_memory);
+        if (!bytes) {
+            std::fprintf(stderr, "sandboxd: --session-memory: %s\n", bytes.error().message().c_str());
+            return 2;
+        }
+        config.sessions.memory_budget_bytes = *bytes;
+    }
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
 
     boost::asio::io_context io(1);

@@ -26,6 +26,16 @@ std::vector<std::string> Language::expand(const std::vector<std::string>& argv,
     return out;
 }
 
+std::vector<std::string> Language::session_command(const std::string& drivers_dir) const {
+    static constexpr std::string_view kDrivers = "{drivers}";
+    std::vector<std::string> out = expand(session);
+    for (std::string& arg : out) {
+        for (std::size_t at = arg.find(kDrivers); at != std::string::npos; at = arg.find(kDrivers, at + drivers_dir.size()))
+            arg.replace(at, kDrivers.size(), drivers_dir);
+    }
+    return out;
+}
+
 bool Language::is_source_name(std::string_view file_name) const {
     for (const auto& ext : extensions) {
         if (file_name.size() > ext.size() + 1 && file_name.ends_with(ext) &&

@@ -23,6 +23,9 @@ struct Language {
     std::vector<std::string> compile;     // empty for interpreted languages
     std::vector<std::string> run;         // argv; "{source}" is replaced by source_file
     std::vector<std::string> version;     // argv printing the runtime's version
+    // argv of the interpreter driver of stateful sessions (docs/sessions.md); "{drivers}" is the
+    // directory the drivers are bound on in the jail. Empty: no sessions in this language.
+    std::vector<std::string> session;
     std::map<std::string, std::string> env;
     // Stage defaults ([limits], [compile_limits]): they replace the policy's defaults for this
     // language, capped at the policy's maximums (LimitBounds::with_defaults).
@@ -37,6 +40,7 @@ struct Language {
     std::string source_path;              // the file it came from, for messages
 
     bool compiled() const { return !compile.empty(); }
+    bool has_session() const { return !session.empty(); }
 
     // argv with every "{source}" (anywhere inside an argument) replaced by source_file, and every
     // argument that is exactly "{sources}" replaced by `sources` (the submission's source files:
@@ -49,6 +53,8 @@ struct Language {
     // Whether a submitted file is a source file of this language: its name ends in one of the
     // extensions.
     bool is_source_name(std::string_view file_name) const;
+    // The session command with "{drivers}" replaced by `drivers_dir` (and "{source}" expanded).
+    std::vector<std::string> session_command(const std::string& drivers_dir) const;
 };
 
 Result<Language> parse_language(std::string_view toml_text, const std::string& source_path);

@@ -33,8 +33,8 @@ bool is_extension(std::string_view ext) {
 
 // The first "{word}" in `arg` that is not a known placeholder, or empty. Other braces (a shell
 // "{1..3}") are left alone. "{sources}" is known only as a whole argument, and only where
-// `sources_allowed`.
-std::string unknown_placeholder(std::string_view arg, bool sources_allowed) {
+// `sources_allowed`; "{drivers}" only where `drivers_allowed` (the session command).
+std::string unknown_placeholder(std::string_view arg, bool sources_allowed, bool drivers_allowed) {
     if (arg == "{sources}" && sources_allowed) return {};
     for (std::size_t open = arg.find('{'); open != std::string_view::npos; open = arg.find('{', open + 1)) {
         const std::size_t close = arg.find('}', open);
@@ -43,7 +43,7 @@ std::string unknown_placeholder(std::string_view arg, bool sources_allowed) {
         const bool is_word = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
             return (c >= 'a' && c <= 'z') || c == '_';
         });
-        if (is_word && word != "source") return std::string(arg.substr(open, close - open + 1));
+        if (is_word && word != "source" && !(drivers_allowed && word == "drivers")) return std::string(arg.substr(open, close - open + 1));
     }
     return {};
 }
@@ -57,7 +57,7 @@ public:
     Status read(const toml::table& root) {
         if (auto s = r_.check_keys(root, {"name", "display_name", "aliases", "extensions", "source_file",
                                           "compile", "run", "version", "env", "artifacts", "limits",
-                                          "compile_limits", "filesystem"},
+                                          "compile_limits", "filesystem", "session"},
                                    "");
             !s) {
             return s;
@@ -85,6 +85,7 @@ private:
         if (key == "compile") return read_argv(node, "compile", Program::absolute, l_.compile);
         if (key == "run") return read_argv(node, "run", Program::absolute_or_relative, l_.run);
         if (key == "version") return read_argv(node, "version", Program::absolute, l_.version);
+        if (key == "session") return read_argv(node, "session", Program::absolute, l_.session);
         if (key == "env") {
             auto env = r_.environment(node, "env");
             if (!env) return std::move(env).error();
@@ -188,13 +189,15 @@ private:
                                            ? std::string(" or start with './' (a compiled program)")
                                            : std::string()));
         }
-        const bool sources_allowed = name != "version";
+        const bool session = name == "session";
+        const bool sources_allowed = name != "version" && !session;
         for (std::size_t i = 0; i < argv->size(); ++i) {
-            if (auto unknown = unknown_placeholder((*argv)[i], sources_allowed); !unknown.empty()) {
+            if (auto unknown = unknown_placeholder((*argv)[i], sources_allowed, session); !unknown.empty()) {
                 const toml::node& element = *node.as_array()->get(i);
                 return r_.error(element, element_name(name, i) + ": unknown placeholder '" + unknown +
-                                             (sources_allowed ? "' (there are {source}, and {sources} as a whole argument)"
-                                                              : "' (the only one is {source})"));
+                                             (session           ? "' (known: {source}, {drivers})"
+                                              : sources_allowed ? "' (there are {source}, and {sources} as a whole argument)"
+                                                                : "' (the only one is {source})"));
             }
         }
         out = std::move(argv).value();

@@ -11,7 +11,7 @@ struct CodeName {
     std::string_view name;
 };
 
-constexpr std::array<CodeName, 16> kCodeNames{{
+constexpr std::array<CodeName, 18> kCodeNames{{
     {ErrorCode::malformed_frame, "malformed_frame"},
     {ErrorCode::frame_too_large, "frame_too_large"},
     {ErrorCode::unknown_type, "unknown_type"},
@@ -28,6 +28,8 @@ constexpr std::array<CodeName, 16> kCodeNames{{
     {ErrorCode::shutting_down, "shutting_down"},
     {ErrorCode::reload_failed, "reload_failed"},
     {ErrorCode::internal_error, "internal_error"},
+    {ErrorCode::too_many_sessions, "too_many_sessions"},
+    {ErrorCode::session_memory_exhausted, "session_memory_exhausted"},
 }};
 
 }  // namespace

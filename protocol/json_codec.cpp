@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/base64.hpp"
 #include "policy/units.hpp"
 
 namespace sbx::protocol {
@@ -74,6 +75,38 @@ private:
     const json& object_;
     std::string where_;
 };
+
+// An optional duration at `key` of `object`: a number of seconds or a string with a unit.
+std::optional<ProtocolError> duration_from_json(const json& object, const char* key, const std::string& where,
+                                                std::optional<policy::Duration>& field) {
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return std::nullopt;
+    std::string name = where + "." + key;
+    if (it->is_number()) {
+        double s = it->get<double>();
+        if (!(s > 0) || !std::isfinite(s)) return bad_value(name, "must be a positive number of seconds");
+        field = policy::Duration(static_cast<std::int64_t>(std::llround(s * 1e6)));
+    } else if (it->is_string()) {
+        auto v = policy::parse_duration(it->get<std::string>());
+        if (!v) return bad_value(name, v.error().message());
+        field = *v;
+    } else {
+        return wrong_type(name, "a number of seconds or a string like \"2.5s\"", *it);
+    }
+    return std::nullopt;
+}
+
+std::optional<ProtocolError> env_from_json(const json& j, const std::string& where,
+                                           std::map<std::string, std::string>& env) {
+    auto it = j.find("env");
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    if (!it->is_object()) return wrong_type(where + ".env", "an object of strings", *it);
+    for (const auto& [key, value] : it->items()) {
+        if (!value.is_string()) return wrong_type(where + ".env." + key, "a string", value);
+        env[key] = value.get<std::string>();
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -216,22 +249,8 @@ Decoded<policy::LimitRequest> limits_from_json(const json& j, const std::string&
         }
         return std::nullopt;
     };
-    auto duration = [&](const char* key, std::optional<policy::Duration>& field) -> std::optional<ProtocolError> {
-        auto it = j.find(key);
-        if (it == j.end() || it->is_null()) return std::nullopt;
-        std::string name = where + "." + key;
-        if (it->is_number()) {
-            double s = it->get<double>();
-            if (!(s > 0) || !std::isfinite(s)) return bad_value(name, "must be a positive number of seconds");
-            field = policy::Duration(static_cast<std::int64_t>(std::llround(s * 1e6)));
-        } else if (it->is_string()) {
-            auto v = policy::parse_duration(it->get<std::string>());
-            if (!v) return bad_value(name, v.error().message());
-            field = *v;
-        } else {
-            return wrong_type(name, "a number of seconds or a string like \"2.5s\"", *it);
-        }
-        return std::nullopt;
+    auto duration = [&](const char* key, std::optional<policy::Duration>& field) {
+        return duration_from_json(j, key, where, field);
     };
     auto count = [&](const char* key, std::optional<std::uint32_t>& field) -> std::optional<ProtocolError> {
         auto it = j.find(key);
@@ -278,13 +297,7 @@ Decoded<RunRequest> run_request_from_json(const json& j) {
         r.compare = CompareMode::float_tolerance;
     else
         return bad_value("run.compare", "'" + compare + "' is not one of exact, trailing_whitespace, tokens, float");
-    if (const json* env = f.find("env")) {
-        if (!env->is_object()) return wrong_type("run.env", "an object of strings", *env);
-        for (const auto& [key, value] : env->items()) {
-            if (!value.is_string()) return wrong_type("run.env." + key, "a string", value);
-            r.env[key] = value.get<std::string>();
-        }
-    }
+    if (auto e = env_from_json(j, "run", r.env)) return *e;
     if (const json* files = f.find("files")) {
         if (!files->is_array()) return wrong_type("run.files", "an array", *files);
         for (size_t i = 0; i < files->size(); ++i) {
@@ -323,6 +336,76 @@ Decoded<RunRequest> run_request_from_json(const json& j) {
         }
     }
     if (!(r.float_tolerance >= 0)) return bad_value("run.float_tolerance", "must not be negative");
+    return r;
+}
+
+json to_json(const SessionInfo& s) {
+    return {{"session_id", s.session_id},
+            {"policy", s.policy},
+            {"language", s.language},
+            {"state", s.state},
+            {"age_s", s.age_s},
+            {"idle_s", s.idle_s},
+            {"idle_timeout_s", s.idle_timeout_s},
+            {"max_lifetime_s", s.max_lifetime_s},
+            {"calls", s.calls},
+            {"restarts", s.restarts},
+            {"cpu_ms", s.cpu_ms},
+            {"memory_peak_bytes", s.memory_peak_bytes},
+            {"memory_limit_bytes", s.memory_limit_bytes}};
+}
+
+json to_json(const SessionExecResult& r) {
+    json j = {{"session_id", r.session_id}};
+    j.update(to_json(r.run));
+    j["value"] = r.value ? json(*r.value) : json();
+    j["error"] = r.error ? json{{"name", r.error->name}, {"value", r.error->value}, {"traceback", r.error->traceback}}
+                         : json();
+    json images = json::array();
+    for (const auto& image : r.images) images.push_back({{"mime", image.mime}, {"data_base64", base64_encode(image.data)}});
+    j["images"] = std::move(images);
+    j["state_lost"] = r.state_lost;
+    j["restarts"] = r.restarts;
+    j["execution_count"] = r.execution_count;
+    return j;
+}
+
+json to_json(const SessionCloseResult& r) { return {{"closed", r.closed}}; }
+
+json to_json(const SessionListResult& r) {
+    json sessions = json::array();
+    for (const auto& s : r.sessions) sessions.push_back(to_json(s));
+    return {{"sessions", std::move(sessions)},
+            {"open", r.open},
+            {"max_sessions", r.max_sessions},
+            {"max_sessions_per_client", r.max_sessions_per_client},
+            {"memory_committed_bytes", r.memory_committed_bytes},
+            {"memory_budget_bytes", r.memory_budget_bytes}};
+}
+
+Decoded<SessionOpenRequest> session_open_from_json(const json& j) {
+    if (!j.is_object()) return wrong_type("session", "an object", j);
+    SessionOpenRequest r;
+    Fields f(j, "session");
+    if (!(f.str("policy", r.policy) && f.str("language", r.language))) return *f.error;
+    if (r.language.empty()) return bad_value("session.language", "missing or empty");
+    for (auto e : {duration_from_json(j, "idle_timeout", "session", r.idle_timeout),
+                   duration_from_json(j, "max_lifetime", "session", r.max_lifetime), env_from_json(j, "session", r.env)})
+        if (e) return *e;
+    auto limits = limits_from_json(j.contains("limits") ? j["limits"] : json(), "session.limits");
+    if (!limits) return limits.error();
+    r.limits = *limits;
+    return r;
+}
+
+Decoded<SessionExecRequest> session_exec_from_json(const json& j) {
+    if (!j.is_object()) return wrong_type("exec", "an object", j);
+    SessionExecRequest r;
+    Fields f(j, "exec");
+    if (!f.str("code", r.code)) return *f.error;
+    auto limits = limits_from_json(j.contains("limits") ? j["limits"] : json(), "exec.limits");
+    if (!limits) return limits.error();
+    r.limits = *limits;
     return r;
 }
 

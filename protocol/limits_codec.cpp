@@ -26,8 +26,6 @@ constexpr std::string_view kStack = "stack_limit";
 constexpr double kMaxDurationSeconds = 1e9;
 constexpr policy::Duration kMaxDuration{1'000'000'000'000'000};
 
-double to_seconds(policy::Duration d) { return static_cast<double>(d.count()) / 1e6; }
-
 // Nearest microsecond of a finite, range-checked number of seconds.
 policy::Duration from_seconds(double seconds) {
     if (!std::isfinite(seconds) || seconds <= 0) return policy::Duration(0);
@@ -71,6 +69,21 @@ std::uint32_t read_count(const msgpack::object& v, const std::string& name) {
     return static_cast<std::uint32_t>(count);
 }
 
+double read_cores(const msgpack::object& v, const std::string& name) {
+    const double cores = read_number(v, name);
+    if (!std::isfinite(cores) || cores <= 0) fail_value(name, "must be a number above 0");
+    return cores;
+}
+
+template <class T, class Read>
+void read_optional(const MapReader& m, std::string_view key, std::optional<T>& out, Read read) {
+    if (const msgpack::object* v = m.find(key)) out = read(*v, m.field(key));
+}
+
+}  // namespace
+
+double to_seconds(policy::Duration d) { return static_cast<double>(d.count()) / 1e6; }
+
 policy::Duration read_duration(const msgpack::object& v, const std::string& name) {
     policy::Duration d{0};
     if (v.type == msgpack::type::STR) {
@@ -93,19 +106,6 @@ policy::Duration read_duration(const msgpack::object& v, const std::string& name
     if (d > kMaxDuration) fail_value(name, "too large (the most is 1000000000s)");
     return d;
 }
-
-double read_cores(const msgpack::object& v, const std::string& name) {
-    const double cores = read_number(v, name);
-    if (!std::isfinite(cores) || cores <= 0) fail_value(name, "must be a number above 0");
-    return cores;
-}
-
-template <class T, class Read>
-void read_optional(const MapReader& m, std::string_view key, std::optional<T>& out, Read read) {
-    if (const msgpack::object* v = m.find(key)) out = read(*v, m.field(key));
-}
-
-}  // namespace
 
 bool has_any_limit(const policy::LimitRequest& l) {
     return l.memory_bytes || l.pids || l.wall_time || l.cpu_time || l.cpu_cores || l.output_bytes ||

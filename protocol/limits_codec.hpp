@@ -20,6 +20,10 @@ policy::LimitRequest read_limit_request(const msgpack::object& o, const std::str
 void write_limit_bounds(Writer& w, const policy::LimitBounds& bounds);
 policy::LimitBounds read_limit_bounds(const msgpack::object& o, const std::string& field);
 
+// A duration: a number of seconds or a string with a unit ("2.5s"), above 0 and at most 10^9 s.
+policy::Duration read_duration(const msgpack::object& v, const std::string& name);
+double to_seconds(policy::Duration d);
+
 // Whether a request sets any limit (an empty one is left out of the encoding).
 bool has_any_limit(const policy::LimitRequest& limits);
 

@@ -23,6 +23,10 @@ std::string_view type_name(const RequestBody& body) {
         std::string_view operator()(const LanguagesRequest&) const { return "languages"; }
         std::string_view operator()(const StatsRequest&) const { return "stats"; }
         std::string_view operator()(const ReloadRequest&) const { return "reload"; }
+        std::string_view operator()(const SessionOpenRequest&) const { return "session.open"; }
+        std::string_view operator()(const SessionExecRequest&) const { return "session.exec"; }
+        std::string_view operator()(const SessionCloseRequest&) const { return "session.close"; }
+        std::string_view operator()(const SessionListRequest&) const { return "session.list"; }
     };
     return std::visit(Name{}, body);
 }

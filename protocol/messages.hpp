@@ -41,6 +41,8 @@ enum class ErrorCode {
     shutting_down,
     reload_failed,
     internal_error,
+    too_many_sessions,         // the caller's or the daemon's cap on open sessions is reached
+    session_memory_exhausted,  // the session's memory would take the sessions' total above its budget
 };
 
 std::string_view to_string(ErrorCode code);
@@ -128,8 +130,38 @@ struct LanguagesRequest {};
 struct StatsRequest {};
 struct ReloadRequest {};
 
+// Sessions: a long-lived jail holding an interpreter that keeps its state between calls. A
+// session belongs to the uid that opened it and, within that uid, to `owner` (a name a trusted
+// front end such as sandbox-http gives each of its own clients; empty for local callers).
+struct SessionOpenRequest {
+    std::string policy;                           // empty: "default"
+    std::string language;                         // required; must have a session driver
+    std::string owner;
+    std::optional<policy::Duration> idle_timeout; // closed after this long without a call
+    std::optional<policy::Duration> max_lifetime; // closed this long after opening
+    policy::LimitRequest limits;                  // the session's jail; time and output: per call
+    std::map<std::string, std::string> env;
+};
+
+struct SessionExecRequest {
+    std::string session_id;
+    std::string owner;
+    Bytes code;
+    policy::LimitRequest limits;  // wall_time_limit, cpu_time_limit, output_limit of this call
+};
+
+struct SessionCloseRequest {
+    std::string session_id;
+    std::string owner;
+};
+
+struct SessionListRequest {
+    std::string owner;
+};
+
 using RequestBody = std::variant<HelloRequest, RunRequest, CancelRequest, StatusRequest, PoliciesRequest,
-                                 LanguagesRequest, StatsRequest, ReloadRequest>;
+                                 LanguagesRequest, StatsRequest, ReloadRequest, SessionOpenRequest,
+                                 SessionExecRequest, SessionCloseRequest, SessionListRequest>;
 
 struct Request {
     RequestId id = 0;
@@ -267,8 +299,64 @@ struct Event {
     std::uint32_t queue_position = 0;  // accepted: jobs ahead of this one (0 = runs now)
 };
 
+// One open session (session.open's result, and each entry of session.list).
+struct SessionInfo {
+    std::string session_id;
+    std::string policy;
+    std::string language;
+    std::string state;                  // starting, idle, busy
+    double age_s = 0;                   // since it was opened
+    double idle_s = 0;                  // since its last call ended (0 while busy)
+    double idle_timeout_s = 0;
+    double max_lifetime_s = 0;
+    std::uint64_t calls = 0;            // session.exec calls answered
+    std::uint32_t restarts = 0;         // times its interpreter was replaced (state lost)
+    double cpu_ms = 0;                  // CPU time of the current interpreter's jail
+    std::uint64_t memory_peak_bytes = 0;  // peak memory of its current jail
+    std::uint64_t memory_limit_bytes = 0;
+};
+
+struct SessionImage {
+    std::string mime;  // "image/png"
+    Bytes data;
+    bool operator==(const SessionImage&) const = default;
+};
+
+// An exception raised by the code (Python), or an error the interpreter reported.
+struct SessionErrorInfo {
+    std::string name;       // "ZeroDivisionError"
+    std::string value;      // "division by zero"
+    std::string traceback;  // formatted as the interpreter prints it
+    bool operator==(const SessionErrorInfo&) const = default;
+};
+
+struct SessionExecResult {
+    std::string session_id;
+    ExecutionReport run;                   // status ... message, at the top level of the map
+    std::optional<std::string> value;      // text of the final expression's value, as Jupyter shows it
+    std::optional<SessionErrorInfo> error;
+    std::vector<SessionImage> images;      // figures shown or left open, in order
+    bool state_lost = false;               // the interpreter was replaced: earlier state is gone
+    std::uint32_t restarts = 0;
+    std::uint64_t execution_count = 0;     // calls answered by this session, this one included
+};
+
+struct SessionCloseResult {
+    bool closed = true;
+};
+
+struct SessionListResult {
+    std::vector<SessionInfo> sessions;          // the caller's own
+    std::uint32_t open = 0;                     // sessions open in the daemon, everyone's
+    std::uint32_t max_sessions = 0;
+    std::uint32_t max_sessions_per_client = 0;
+    std::uint64_t memory_committed_bytes = 0;   // memory limits of all open sessions, added up
+    std::uint64_t memory_budget_bytes = 0;
+};
+
 using ResultBody = std::variant<HelloResult, RunResult, CancelResult, StatusResult, PoliciesResult, LanguagesResult,
-                                StatsResult, ReloadResult>;
+                                StatsResult, ReloadResult, SessionInfo, SessionExecResult, SessionCloseResult,
+                                SessionListResult>;
 
 // ---- codecs (one msgpack map each; frames add the length prefix, see frame_codec.hpp) ----------
 

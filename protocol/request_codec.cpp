@@ -6,6 +6,7 @@
 #include "protocol/limits_codec.hpp"
 #include "protocol/msgpack_reader.hpp"
 #include "protocol/msgpack_writer.hpp"
+#include "protocol/session_codec.hpp"
 #include "protocol/utf8.hpp"
 
 namespace sbx::protocol {
@@ -123,6 +124,7 @@ RequestBody read_body(std::string_view type, const msgpack::object& root) {
     if (type == "languages") return LanguagesRequest{};
     if (type == "stats") return StatsRequest{};
     if (type == "reload") return ReloadRequest{};
+    if (detail::is_session_type(type)) return detail::read_session_request(type, m);
     detail::fail(ErrorCode::unknown_type, "unknown request type '" + detail::quote_for_message(type) + "'");
 }
 
@@ -258,6 +260,7 @@ Decoded<Request> decode_request(std::string_view payload) {
 
 std::string encode_request(const Request& request) {
     detail::Writer w;
+    if (detail::write_session_request(w, request)) return w.take();
     if (const auto* run = std::get_if<RunRequest>(&request.body)) {
         w.map(2 + run_field_count(*run));
         write_envelope(w, request);

@@ -3,19 +3,15 @@
 #include "protocol/msgpack_reader.hpp"
 #include "protocol/msgpack_writer.hpp"
 #include "protocol/raw_reply.hpp"
+#include "protocol/session_codec.hpp"
 
 namespace sbx::protocol {
 
 using detail::MapReader;
 using detail::Writer;
 
-namespace {
+namespace detail {
 
-// ---- encoding ---------------------------------------------------------------------------------
-
-constexpr std::size_t kReportFields = 11;
-
-// The fields of an ExecutionReport, into a map the caller opened.
 void write_report_fields(Writer& w, const ExecutionReport& r) {
     w.key("status");
     w.text(r.status);
@@ -40,6 +36,32 @@ void write_report_fields(Writer& w, const ExecutionReport& r) {
     w.key("message");
     w.text(r.message);
 }
+
+ExecutionReport read_report_fields(const MapReader& m) {
+    ExecutionReport r;
+    m.str("status", r.status);
+    m.int32("exit_code", r.exit_code);
+    m.int32("signal", r.signal);
+    m.number("wall_ms", r.wall_ms);
+    m.number("cpu_ms", r.cpu_ms);
+    m.uint64("memory_peak_bytes", r.memory_peak_bytes);
+    m.bytes("stdout", r.stdout_data);
+    m.bytes("stderr", r.stderr_data);
+    m.boolean("stdout_truncated", r.stdout_truncated);
+    m.boolean("stderr_truncated", r.stderr_truncated);
+    m.str("message", r.message);
+    return r;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::kReportFields;
+using detail::read_report_fields;
+using detail::write_report_fields;
+
+// ---- encoding ---------------------------------------------------------------------------------
 
 // tests, passed and total appear only when the request had tests.
 bool has_tests(const RunResult& r) { return !r.tests.empty() || r.total > 0; }
@@ -200,31 +222,7 @@ void write_body(Writer& w, const ReloadResult& r) {
 
 // ---- decoding (missing fields keep their defaults; unknown fields are ignored) ----------------
 
-ExecutionReport read_report_fields(const MapReader& m) {
-    ExecutionReport r;
-    m.str("status", r.status);
-    m.int32("exit_code", r.exit_code);
-    m.int32("signal", r.signal);
-    m.number("wall_ms", r.wall_ms);
-    m.number("cpu_ms", r.cpu_ms);
-    m.uint64("memory_peak_bytes", r.memory_peak_bytes);
-    m.bytes("stdout", r.stdout_data);
-    m.bytes("stderr", r.stderr_data);
-    m.boolean("stdout_truncated", r.stdout_truncated);
-    m.boolean("stderr_truncated", r.stderr_truncated);
-    m.str("message", r.message);
-    return r;
-}
-
-// Calls `each(MapReader)` for every map in the array at `key`.
-template <class Each>
-void for_each_map(const MapReader& m, std::string_view key, Each each) {
-    const msgpack::object* v = m.find(key);
-    if (v == nullptr) return;
-    const std::string name = m.field(key);
-    const auto& array = detail::read_array(*v, name);
-    for (std::uint32_t i = 0; i < array.size; ++i) each(MapReader(array.ptr[i], detail::element_name(name, i)));
-}
+using detail::for_each_map;
 
 void read_body(const MapReader& m, HelloResult& r) { m.uint32("protocol", r.protocol); }
 
@@ -358,5 +356,9 @@ template Decoded<PoliciesResult> decode_result<PoliciesResult>(const Reply&);
 template Decoded<LanguagesResult> decode_result<LanguagesResult>(const Reply&);
 template Decoded<StatsResult> decode_result<StatsResult>(const Reply&);
 template Decoded<ReloadResult> decode_result<ReloadResult>(const Reply&);
+template Decoded<SessionInfo> decode_result<SessionInfo>(const Reply&);
+template Decoded<SessionExecResult> decode_result<SessionExecResult>(const Reply&);
+template Decoded<SessionCloseResult> decode_result<SessionCloseResult>(const Reply&);
+template Decoded<SessionListResult> decode_result<SessionListResult>(const Reply&);
 
 }  // namespace sbx::protocol

@@ -24,6 +24,8 @@ packages=(
     # sandbox-http's /py_coverage runs coverage.py in the jail; wrk is the HTTP load tool of
     # bench/http_throughput.sh
     python3-coverage wrk
+    # stateful sessions: the JavaScript driver's runtime, and matplotlib for figures in Python
+    nodejs python3-matplotlib
 )
 
 missing=()

@@ -1,8 +1,8 @@
-// One program run in a fresh jail, driven by a Boost.Asio event loop: the job cgroup is made
-// and limited, the jail cloned, and from then on everything is asynchronous: stdout and stderr
-// captured up to the cap, the status pipe read, the supervisor's pidfd watched, the wall clock
-// and the cgroup's CPU time checked by timers. Any limit kills the whole cgroup. The result is
-// delivered once, after every process of the job is gone and its cgroup removed.
+// One program run in a fresh jail, driven by a Boost.Asio event loop: its stdin a sealed memfd,
+// stdout and stderr captured up to the cap, the wall clock and the cgroup's CPU time checked
+// (jail_process.hpp does the networking, launching and watching). Any limit kills the whole
+// cgroup. The result is delivered once, after every process of the job is gone and its cgroup
+// removed.
 #pragma once
 
 #include <functional>
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/jail/jail_process.hpp"
 #include "daemon/jail/jail_template.hpp"
 #include "daemon/jail/job_result.hpp"
 #include "daemon/jail/runtime.hpp"
@@ -22,8 +23,6 @@ class io_context;
 }
 
 namespace sbx::jail {
-
-enum class OutputStream { stdout_stream, stderr_stream };
 
 struct ExecRequest {
     std::string name;               // unique among running executions; names the cgroup

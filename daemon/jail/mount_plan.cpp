@@ -101,23 +101,25 @@ void MountPlan::write_file(const std::string& jail_path, std::string content, un
     steps_.push_back(s);
 }
 
-void MountPlan::add_binds(const JailTemplate& jail) {
-    for (const auto& b : jail.binds) {
-        make_parents(b.target);
-        switch (b.kind) {
-            case ResolvedBind::Kind::symlink:
-                symlink(b.link_text, b.target);
-                break;
-            case ResolvedBind::Kind::directory:
-                make_dir(b.target, 0755);
-                bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
-                break;
-            case ResolvedBind::Kind::file:
-                write_file(b.target, {}, 0644);
-                bind(b.source, b.target, b.writable ? kWritable : kReadOnly, b.optional);
-                break;
-        }
+void MountPlan::add_bind(const ResolvedBind& b, std::uint64_t attr) {
+    make_parents(b.target);
+    switch (b.kind) {
+        case ResolvedBind::Kind::symlink:
+            symlink(b.link_text, b.target);
+            break;
+        case ResolvedBind::Kind::directory:
+            make_dir(b.target, 0755);
+            bind(b.source, b.target, attr, b.optional);
+            break;
+        case ResolvedBind::Kind::file:
+            write_file(b.target, {}, 0644);
+            bind(b.source, b.target, attr, b.optional);
+            break;
     }
+}
+
+void MountPlan::add_binds(const JailTemplate& jail) {
+    for (const auto& b : jail.binds) add_bind(b, b.writable ? kWritable : kReadOnly);
 }
 
 void MountPlan::add_extra_binds(const JailTemplate& jail, const std::vector<ResolvedBind>& binds) {
@@ -131,20 +133,7 @@ void MountPlan::add_extra_binds(const JailTemplate& jail, const std::vector<Reso
             return p.kind == ResolvedBind::Kind::directory && at_or_under(b.target, p.target);
         });
         if (shown || at_or_under(b.target, jail.filesystem.work_dir)) continue;
-        make_parents(b.target);
-        switch (b.kind) {
-            case ResolvedBind::Kind::symlink:
-                symlink(b.link_text, b.target);
-                break;
-            case ResolvedBind::Kind::directory:
-                make_dir(b.target, 0755);
-                bind(b.source, b.target, kReadOnly, b.optional);
-                break;
-            case ResolvedBind::Kind::file:
-                write_file(b.target, {}, 0644);
-                bind(b.source, b.target, kReadOnly, b.optional);
-                break;
-        }
+        add_bind(b, kReadOnly);
     }
 }
 

@@ -22,8 +22,8 @@ struct MountPlanInput {
     std::uint64_t tmpfs_bytes = 0;
     uid_t uid = 0;
     gid_t gid = 0;
-    // Read-only binds a language adds to the policy's (resolved, parents first); those the
-    // policy's binds already show are skipped. May be null.
+    // Read-only binds added to the policy's (resolved, parents first): a language's runtime
+    // files, a session's drivers. Those the policy's binds already show are skipped. May be null.
     const std::vector<ResolvedBind>* extra_binds = nullptr;
 };
 
@@ -50,6 +50,7 @@ private:
     void make_node(const std::string& jail_path, unsigned major, unsigned minor);
     void write_file(const std::string& jail_path, std::string content, unsigned mode);
 
+    void add_bind(const ResolvedBind& b, std::uint64_t attr);
     void add_binds(const JailTemplate& jail);
     void add_extra_binds(const JailTemplate& jail, const std::vector<ResolvedBind>& binds);
     void add_dev(const JailTemplate& jail, const MountPlanInput& input);

@@ -30,25 +30,49 @@ bool valid_env_name(const std::string& name) {
 
 }  // namespace
 
+protocol::Decoded<const policy::Policy*> usable_policy(const Registry& registry, const Caller& caller,
+                                                       const std::string& name) {
+    std::string policy_name = name.empty() ? "default" : name;
+    const policy::Policy* policy = registry.catalog().policy(policy_name);
+    if (policy == nullptr) return refuse(ErrorCode::unknown_policy, "no policy named '" + policy_name + "'");
+    if (!may_use(policy->access, caller))
+        return refuse(ErrorCode::forbidden,
+                      "uid " + std::to_string(caller.uid) + " may not use policy '" + policy_name + "'");
+    return policy;
+}
+
+protocol::Decoded<const policy::Language*> available_language(const Registry& registry, const std::string& name) {
+    const policy::Language* language = registry.catalog().language(name);
+    if (language == nullptr) return refuse(ErrorCode::unknown_language, "no language named '" + name + "'");
+    const LanguageState& state = registry.language_state(language->name);
+    if (!state.available)
+        return refuse(ErrorCode::language_unavailable,
+                      "language '" + language->name + "' is unavailable: " + state.reason);
+    return language;
+}
+
+std::optional<protocol::ProtocolError> check_env(const std::map<std::string, std::string>& env,
+                                                 const std::string& field) {
+    for (const auto& [key, value] : env) {
+        if (!valid_env_name(key)) return refuse(ErrorCode::invalid_request, field + ": invalid name '" + key + "'");
+        if (value.find('\0') != std::string::npos)
+            return refuse(ErrorCode::invalid_request, field + "." + key + ": NUL byte");
+    }
+    return std::nullopt;
+}
+
 protocol::Decoded<JobSpec> validate_run(std::shared_ptr<const Registry> registry, const Caller& caller,
                                         protocol::RunRequest request) {
     JobSpec spec;
-    std::string policy_name = request.policy.empty() ? "default" : request.policy;
-    spec.policy = registry->catalog().policy(policy_name);
-    if (spec.policy == nullptr) return refuse(ErrorCode::unknown_policy, "no policy named '" + policy_name + "'");
-    if (!may_use(spec.policy->access, caller))
-        return refuse(ErrorCode::forbidden,
-                      "uid " + std::to_string(caller.uid) + " may not use policy '" + policy_name + "'");
+    auto policy = usable_policy(*registry, caller, request.policy);
+    if (!policy) return policy.error();
+    spec.policy = *policy;
     spec.jail = registry->jail_for(spec.policy->name);
 
     if (!request.language.empty()) {
-        spec.language = registry->catalog().language(request.language);
-        if (spec.language == nullptr)
-            return refuse(ErrorCode::unknown_language, "no language named '" + request.language + "'");
-        const LanguageState& state = registry->language_state(spec.language->name);
-        if (!state.available)
-            return refuse(ErrorCode::language_unavailable,
-                          "language '" + spec.language->name + "' is unavailable: " + state.reason);
+        auto language = available_language(*registry, request.language);
+        if (!language) return language.error();
+        spec.language = *language;
         if (request.source.empty() && request.files.empty())
             return refuse(ErrorCode::invalid_request, "run.source: a language run needs source code or files");
     } else {
@@ -100,11 +124,7 @@ protocol::Decoded<JobSpec> validate_run(std::shared_ptr<const Registry> registry
         return refuse(ErrorCode::invalid_request, "run: source, files and stdin total " + policy::format_size(total) +
                                                       ", more than the work directory's " +
                                                       policy::format_size(spec.limits.tmpfs_bytes));
-    for (const auto& [key, value] : request.env) {
-        if (!valid_env_name(key)) return refuse(ErrorCode::invalid_request, "run.env: invalid name '" + key + "'");
-        if (value.find('\0') != std::string::npos)
-            return refuse(ErrorCode::invalid_request, "run.env." + key + ": NUL byte");
-    }
+    if (auto e = check_env(request.env, "run.env")) return *e;
     spec.registry = std::move(registry);
     spec.request = std::move(request);
     return spec;

@@ -118,6 +118,20 @@ void Connection::dispatch(protocol::Request request) {
                     reply(id, *result);
                 else
                     reply_error(id, ErrorCode::reload_failed, result.error().message());
+            } else if constexpr (std::is_same_v<T, protocol::SessionOpenRequest>) {
+                handle_session_open(id, std::move(body));
+            } else if constexpr (std::is_same_v<T, protocol::SessionExecRequest>) {
+                handle_session_exec(id, std::move(body));
+            } else if constexpr (std::is_same_v<T, protocol::SessionCloseRequest>) {
+                auto closed = daemon_.sessions().close(caller_, body);
+                if (closed)
+                    reply(id, *closed);
+                else
+                    reply_error(id, closed.error().code, closed.error().message);
+            } else if constexpr (std::is_same_v<T, protocol::SessionListRequest>) {
+                reply(id, daemon_.sessions().list(caller_, body));
+            } else {
+                static_assert(sizeof(T) == 0, "a request type without a handler");
             }
         },
         request.body);
@@ -167,6 +181,31 @@ void Connection::handle_run(protocol::RequestId id, protocol::RunRequest run) {
     accepted.job_id = job->id;
     accepted.queue_position = *position;
     send(protocol::encode_event(id, accepted));
+}
+
+template <class T>
+std::function<void(protocol::Decoded<T>)> Connection::answer_to(std::weak_ptr<Connection> weak, protocol::RequestId id) {
+    return [weak = std::move(weak), id](protocol::Decoded<T> answer) {
+        auto self = weak.lock();
+        if (!self || self->closed_) return;
+        if (answer)
+            self->reply(id, *answer);
+        else
+            self->reply_error(id, answer.error().code, answer.error().message);
+    };
+}
+
+// Sessions outlive connections (sandboxctl opens one per command): a client that goes away
+// mid-call does not cancel the call, it only misses the answer.
+void Connection::handle_session_open(protocol::RequestId id, protocol::SessionOpenRequest open) {
+    inflight_[id] = "";
+    daemon_.sessions().open(caller_, daemon_.registry(), std::move(open),
+                            answer_to<protocol::SessionInfo>(shared_from_this(), id));
+}
+
+void Connection::handle_session_exec(protocol::RequestId id, protocol::SessionExecRequest exec) {
+    inflight_[id] = "";
+    daemon_.sessions().exec(caller_, std::move(exec), answer_to<protocol::SessionExecResult>(shared_from_this(), id));
 }
 
 void Connection::handle_cancel(protocol::RequestId id, const protocol::CancelRequest& cancel) {

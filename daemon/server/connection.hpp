@@ -36,6 +36,11 @@ private:
     void handle_run(protocol::RequestId id, protocol::RunRequest run);
     void handle_cancel(protocol::RequestId id, const protocol::CancelRequest& cancel);
     void handle_status(protocol::RequestId id, const protocol::StatusRequest& status);
+    void handle_session_open(protocol::RequestId id, protocol::SessionOpenRequest open);
+    void handle_session_exec(protocol::RequestId id, protocol::SessionExecRequest exec);
+    // Sends a session's asynchronous answer, if this connection is still there.
+    template <class T>
+    static std::function<void(protocol::Decoded<T>)> answer_to(std::weak_ptr<Connection> weak, protocol::RequestId id);
 
     // Frames one encoded message and queues it.
     void send(const std::string& payload);

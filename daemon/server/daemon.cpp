@@ -64,6 +64,7 @@ Status Daemon::setup() {
     }
     scheduler_ = std::make_unique<jobs::Scheduler>(io_, *runtime_, stats_, config_.max_jobs, config_.max_queue,
                                                    compile_cache_.get());
+    sessions_ = std::make_unique<sessions::SessionManager>(io_, *runtime_, config_.sessions);
 
     auto listener = bind_control_socket(config_.socket_path, config_.group);
     if (!listener) return std::move(listener).error();
@@ -177,7 +178,12 @@ void Daemon::begin_shutdown() {
     ::unlink(config_.socket_path.c_str());
     socket_bound_ = false;
     if (versions_) versions_->stop();
-    scheduler_->shutdown(config_.shutdown_grace, [this] { finish_shutdown(); });
+    drains_pending_ = 2;
+    auto drained = [this] {
+        if (--drains_pending_ == 0) finish_shutdown();
+    };
+    scheduler_->shutdown(config_.shutdown_grace, drained);
+    sessions_->shutdown(drained);
 }
 
 // Nothing is left to run: once the last handlers return, run() cleans up.
@@ -214,7 +220,7 @@ Result<protocol::ReloadResult> Daemon::reload() {
 protocol::ServerHello Daemon::hello() const {
     protocol::ServerHello h;
     h.server = "sandboxd " SANDBOXD_VERSION;
-    h.capabilities = {"run", "stream", "tests", "compile", "cancel", "status", "policies", "languages", "stats", "reload"};
+    h.capabilities = {"run", "stream", "tests", "compile", "cancel", "status", "policies", "languages", "stats", "reload", "sessions"};
     h.max_frame = config_.max_frame;
     h.max_inflight = config_.max_inflight;
     return h;

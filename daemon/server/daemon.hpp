@@ -39,6 +39,7 @@
 #include "daemon/jobs/version_probe.hpp"
 #include "daemon/server/service_manager.hpp"
 #include "policy/network_address.hpp"
+#include "daemon/sessions/session_manager.hpp"
 #include "protocol/messages.hpp"
 
 namespace sbx::server {
@@ -66,6 +67,7 @@ struct DaemonConfig {
     std::string cache_dir = "/var/cache/sandboxd";      // the compile cache is <cache_dir>/compile
     std::uint64_t compile_cache_bytes = 1ull << 30;     // 0: no compile cache
     bool probe_versions_at_start = true;                // false: at the first `languages` request
+    sessions::SessionConfig sessions;
 };
 
 class Daemon {
@@ -83,6 +85,7 @@ public:
     // For connections.
     std::shared_ptr<const jobs::Registry> registry() const { return registry_; }
     jobs::Scheduler& scheduler() { return *scheduler_; }
+    sessions::SessionManager& sessions() { return *sessions_; }
     const DaemonConfig& config() const { return config_; }
     bool shutting_down() const { return shutting_down_; }
     protocol::ServerHello hello() const;
@@ -113,6 +116,8 @@ private:
     jobs::Stats stats_;
     std::unique_ptr<jobs::CompileCache> compile_cache_;
     std::unique_ptr<jobs::Scheduler> scheduler_;
+    std::unique_ptr<sessions::SessionManager> sessions_;
+    int drains_pending_ = 0;  // at shutdown: the scheduler and the sessions
     std::shared_ptr<jobs::VersionProbe> versions_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
     boost::asio::signal_set signals_;

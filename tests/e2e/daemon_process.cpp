@@ -1,6 +1,7 @@
 #include "tests/e2e/daemon_process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -154,6 +155,22 @@ void DaemonProcess::remove_everything() {
     std::error_code ec;
     fs::remove_all(runtime_dir_, ec);
     fs::remove_all(dir_, ec);
+}
+
+}  // namespace sbx::testing
+
+namespace sbx::testing {
+
+int as_nobody(const std::function<int()>& body) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        gid_t groups[] = {0};
+        if (setgroups(1, groups) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
+        _exit(body());
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
 }  // namespace sbx::testing

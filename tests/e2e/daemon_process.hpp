@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ private:
     std::string log_path_;
     pid_t pid_ = -1;
 };
+
+// Runs `body` in a child process as uid nobody (keeping group root so the 0660 socket opens);
+// returns its exit status (99: could not change identity, 100: did not exit).
+int as_nobody(const std::function<int()>& body);
 
 // Paths of the built programs.
 std::string sandboxd_binary();

@@ -345,19 +345,6 @@ std::string policies_with_nobody(const std::string& dir) {
     return dir;
 }
 
-// Runs `body` in a child process as uid nobody (keeping group root so the 0660 socket opens).
-int as_nobody(const std::function<int()>& body) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        gid_t groups[] = {0};
-        if (setgroups(1, groups) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
-        _exit(body());
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
-}
-
 TEST(DaemonE2E, UidNotAllowedByThePolicyIsRefused) {
     std::string dir = "/tmp/sandboxd-e2e-policies-" + std::to_string(getpid());
     DaemonProcess daemon({.policies_dir = policies_with_nobody(dir)});

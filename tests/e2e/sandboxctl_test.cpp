@@ -206,5 +206,51 @@ TEST_F(SandboxctlE2E, BashCompletion) {
     EXPECT_NE(o.out.find("complete -F _sandboxctl sandboxctl"), std::string::npos);
 }
 
+TEST_F(SandboxctlE2E, SessionOpenExecListClose) {
+    auto opened = run({"session", "open", "--lang", "python", "--idle-timeout", "5m"});
+    ASSERT_EQ(opened.status, 0) << opened.err;
+    std::string id = opened.out.substr(0, opened.out.find('\n'));
+    ASSERT_EQ(id.size(), 32u) << opened.out;
+    EXPECT_EQ(run({"session", "exec", id, "-c", "a = 100"}).status, 0);
+    auto shown = run({"session", "exec", id, "-c", "print('a is', a)\na + 1"});
+    EXPECT_EQ(shown.status, 0) << shown.err;
+    EXPECT_EQ(shown.out, "a is 100\n101\n");
+    auto from_stdin = run({"session", "exec", id}, "b = a * 2\nb");
+    EXPECT_EQ(from_stdin.out, "200\n");
+    auto failed = run({"session", "exec", id, "-c", "1/0"});
+    EXPECT_EQ(failed.status, 1);
+    EXPECT_NE(failed.err.find("ZeroDivisionError: division by zero"), std::string::npos) << failed.err;
+    auto lost = run({"session", "exec", id, "--time-limit", "0.5", "-c", "while True: pass"});
+    EXPECT_EQ(lost.status, 124);
+    EXPECT_NE(lost.err.find("state lost"), std::string::npos) << lost.err;
+    auto json = run({"session", "exec", id, "--json", "-c", "'a' in dir()"});
+    auto j = nlohmann::json::parse(json.out);
+    EXPECT_EQ(j["value"], "False");
+    EXPECT_EQ(j["restarts"], 1);
+    auto listed = run({"session", "list"});
+    EXPECT_NE(listed.out.find(id), std::string::npos) << listed.out;
+    EXPECT_EQ(run({"session", "close", id}).status, 0);
+    auto gone = run({"session", "exec", id, "-c", "1"});
+    EXPECT_EQ(gone.status, 120);
+    EXPECT_NE(gone.err.find("not_found"), std::string::npos) << gone.err;
+}
+
+TEST_F(SandboxctlE2E, ReplKeepsStateAndSavesFigures) {
+    std::string dir = "/tmp/sandboxctl-src-" + std::to_string(getpid());
+    fs::create_directories(dir);
+    auto o = run({"repl", "--lang", "python", "--images-dir", dir},
+                 "x = 6\ndef times(n):\n    return x * n\n\ntimes(7)\n"
+                 "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()\n");
+    EXPECT_EQ(o.status, 0) << o.err;
+    EXPECT_NE(o.out.find("42\n"), std::string::npos) << o.out;
+    EXPECT_NE(o.err.find("figure saved to"), std::string::npos) << o.err;
+    int pngs = 0;
+    for (const auto& f : fs::directory_iterator(dir)) pngs += f.path().extension() == ".png" ? 1 : 0;
+    EXPECT_EQ(pngs, 1);
+    // The repl closed its session at the end of its input.
+    auto listed = run({"session", "list", "--json"});
+    EXPECT_TRUE(nlohmann::json::parse(listed.out)["sessions"].empty()) << listed.out;
+}
+
 }  // namespace
 }  // namespace sbx::testing

@@ -287,3 +287,36 @@ TEST(LoadLanguageFile, MissingFileNamesIt) {
 
 }  // namespace
 }  // namespace sbx::policy
+
+namespace sbx::policy {
+namespace {
+
+TEST(SessionCommand, ShippedDriversForPythonJavascriptAndBash) {
+    for (const char* name : {"python", "javascript", "bash"}) {
+        const Language l = load_shipped(name);
+        ASSERT_TRUE(l.has_session()) << name;
+        auto argv = l.session_command("/drivers");
+        EXPECT_TRUE(std::any_of(argv.begin(), argv.end(),
+                                [](const std::string& a) { return a.starts_with("/drivers/") && a.find("_driver") != std::string::npos; }))
+            << name;
+        // Each driver the command names ships in policy/drivers.
+        for (const auto& a : argv) {
+            if (a.starts_with("/drivers/")) {
+                EXPECT_TRUE(std::filesystem::exists(source_tree_policy_dir() / "drivers" / a.substr(9))) << a;
+            }
+        }
+    }
+    EXPECT_FALSE(load_shipped("c").has_session());
+}
+
+TEST(SessionCommand, DriversPlaceholderOnlyInTheSessionCommand) {
+    Language l = parse_ok(std::string(kMinimal) + "session = [\"/usr/bin/x\", \"{drivers}/x_driver\", \"{source}\"]\n");
+    EXPECT_EQ(l.session_command("/d"), (Argv{"/usr/bin/x", "/d/x_driver", "main.x"}));
+    expect_error(std::string(kMinimal) + "version = [\"/usr/bin/x\", \"{drivers}\"]\n", 4, "the only one is {source}");
+    expect_error(std::string(kMinimal) + "session = [\"/usr/bin/x\", \"{driver}\"]\n", 4, "known: {source}, {drivers}");
+    expect_error(std::string(kMinimal) + "session = [\"x_driver\"]\n", 4, "must be an absolute path");
+    expect_error(std::string(kMinimal) + "session = []\n", 4, "session: must not be empty");
+}
+
+}  // namespace
+}  // namespace sbx::policy

@@ -388,10 +388,10 @@ TEST(RequestErrors, DeepNestingIsRefused) {
 // ---- classification: unknown_type ------------------------------------------------------------
 
 TEST(RequestErrors, UnknownTypeCarriesTheId) {
-    const ProtocolError e = decode_error(Map{{"type", "session.open"}, {"id", 77}});
+    const ProtocolError e = decode_error(Map{{"type", "snapshot"}, {"id", 77}});
     EXPECT_EQ(e.code, ErrorCode::unknown_type);
     EXPECT_EQ(e.id, 77u);
-    EXPECT_EQ(e.message, "unknown request type 'session.open'");
+    EXPECT_EQ(e.message, "unknown request type 'snapshot'");
     // Bytes that are not text are escaped in the message.
     EXPECT_ERROR(decode_error(Map{{"type", std::string("x\xff\n", 3)}, {"id", 1}}), ErrorCode::unknown_type,
                  "'x\\xff\\x0a'");
