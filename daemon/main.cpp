@@ -27,6 +27,16 @@ std::filesystem::path default_policy_root() {
     return SANDBOXD_CONFIG_DIR;
 }
 
+// The session drivers: the checkout's from a build tree; installed, <prefix>/share/sandboxd/drivers
+// beside <prefix>/sbin/sandboxd, whatever the prefix was.
+std::filesystem::path default_drivers_dir() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "/usr/share/sandboxd/drivers";
+    if (exe == std::filesystem::path(SANDBOXD_BUILT_BINARY)) return sbx::policy::source_tree_policy_dir() / "drivers";
+    return (exe.parent_path().parent_path() / "share" / "sandboxd" / "drivers").lexically_normal();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,7 +45,7 @@ int main(int argc, char** argv) {
     std::filesystem::path root = default_policy_root();
     config.policies_dir = (root / "policies").string();
     config.languages_dir = (root / "languages").string();
-    config.sessions.drivers_dir = (root / "drivers").string();
+    config.sessions.drivers_dir = default_drivers_dir().string();
     if (const char* env = std::getenv("SANDBOXD_SOCKET"); env != nullptr && *env != '\0') config.socket_path = env;
     std::string log_level = "info";
     std::string log_format = "text";

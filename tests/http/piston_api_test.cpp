@@ -128,8 +128,8 @@ TEST_F(Piston, ErrorsUsePistonsMessages) {
                    "brainfuck-* runtime is unknown");
     expect_message({{"language", "python"}, {"version", "*"}, {"files", file("x")}, {"run_timeout", "5"}}, 400,
                    "If specified, run_timeout must be a number");
-    expect_message({{"language", "python"}, {"version", "*"}, {"files", file("x")}, {"run_timeout", 10001}}, 400,
-                   "run_timeout cannot exceed the configured limit of 10000");
+    expect_message({{"language", "python"}, {"version", "*"}, {"files", file("x")}, {"run_timeout", 120001}}, 400,
+                   "run_timeout cannot exceed the configured limit of 120000");
     expect_message({{"language", "python"}, {"version", "*"}, {"files", file("x")}, {"compile_memory_limit", -5}}, 400,
                    "compile_memory_limit must be non-negative");
     expect_message({{"language", "python"}, {"version", "*"}, {"files", {{{"content", "eA=="}, {"encoding", "base64"}}}}},

@@ -310,6 +310,21 @@ class UnitCgroup:
                     pass
 
 
+def _test_run_alive(name):
+    """Whether the test process that named this cgroup (<prefix><pid>-<unit>) still runs: this
+    very run's other services are not stale, and their empty job directories are in use."""
+    pid = name[len(TEST_CGROUP_PREFIX):].split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
 def remove_stale_test_cgroups(parent):
     """Empty cgroups a crashed earlier run of these tests left below `parent`."""
     try:
@@ -317,7 +332,7 @@ def remove_stale_test_cgroups(parent):
     except OSError:
         return
     for name in names:
-        if name.startswith(TEST_CGROUP_PREFIX):
+        if name.startswith(TEST_CGROUP_PREFIX) and not _test_run_alive(name):
             for dirpath, _, _ in sorted(os.walk(parent + "/" + name), key=lambda w: -w[0].count("/")):
                 try:
                     os.rmdir(dirpath)

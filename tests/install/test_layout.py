@@ -41,6 +41,8 @@ for doc in glob.glob(source + "/docs/*.md"):
 for kind in ("policies", "languages"):
     for f in glob.glob(f"{source}/policy/{kind}/*.toml"):
         expected[f"etc/sandboxd/{kind}/{os.path.basename(f)}"] = 0o644
+for f in ("python_driver.py", "sandboxd_matplotlib.py", "matplotlibrc", "fonts.conf", "node_driver.js", "bash_driver.sh"):
+    expected["usr/share/sandboxd/drivers/" + f] = 0o644
 check("usr/share/doc/sandboxd/operations.md" in expected, "docs/operations.md is missing from the source tree")
 
 found = {}
@@ -128,5 +130,10 @@ for kind in ("policies", "languages"):
     default = re.search(rf"--{kind} TEXT=(\S+)", out)
     check(default and default.group(1) == f"/etc/sandboxd/{kind}",
           f"installed sandboxd's default --{kind} is {default.group(1) if default else '?'}, not /etc/sandboxd/{kind}")
+
+default = re.search(r"--drivers TEXT=(\S+)", out)
+# Found beside the executable, so the staged tree's own drivers (/usr/share/... once installed).
+check(default and default.group(1) == f"{tree}/usr/share/sandboxd/drivers",
+      f"installed sandboxd's default --drivers is {default.group(1) if default else '?'}, not {tree}/usr/share/sandboxd/drivers")
 
 print(f"install tree: {len(found)} files as expected")

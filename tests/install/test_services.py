@@ -93,6 +93,17 @@ def check_sandboxd_jobs(daemon):
     r = run_as("sandbox-http", ["/usr/bin/sandboxctl", "run", "--stdin", "/tmp/in.txt", "/tmp/rev.py"])
     check(r.returncode == 0 and r.stdout == "desserts\n", f"sandboxctl run: {r.returncode} {r.stdout!r} {r.stderr}")
 
+    # A stateful session keeps its state between calls: the installed daemon finds its drivers.
+    r = run_as("sandbox-http", ["/usr/bin/sandboxctl", "session", "open", "--lang", "python"])
+    check(r.returncode == 0 and r.stdout.strip(), f"session open: exit {r.returncode} {r.stdout!r} {r.stderr}\n{daemon.log()}")
+    session = r.stdout.strip()
+    r = run_as("sandbox-http", ["/usr/bin/sandboxctl", "session", "exec", session, "-c", "a = 41"])
+    check(r.returncode == 0, f"session exec: exit {r.returncode} {r.stderr}")
+    r = run_as("sandbox-http", ["/usr/bin/sandboxctl", "session", "exec", session, "-c", "print(a + 1)"])
+    check(r.returncode == 0 and r.stdout == "42\n", f"session state: exit {r.returncode} {r.stdout!r} {r.stderr}")
+    r = run_as("sandbox-http", ["/usr/bin/sandboxctl", "session", "close", session])
+    check(r.returncode == 0, f"session close: exit {r.returncode} {r.stderr}")
+
     # Limits still hold under the unit's settings: a memory hog ends memory_limit (exit 125),
     # and the service goes on serving.
     r = run_as("sandbox-http", ["/usr/bin/sandboxctl", "exec", "--memory-limit", "48MiB", "--",
@@ -104,7 +115,7 @@ def check_sandboxd_jobs(daemon):
     r = run_as("nobody", ["/usr/bin/sandboxctl", "languages"])
     check(r.returncode == 120 and "ermission denied" in r.stderr,
           f"nobody was not refused at the socket: exit {r.returncode} {r.stdout} {r.stderr}")
-    print("sandboxd.service: jobs run for a member of group sandbox, refused for others")
+    print("sandboxd.service: jobs and sessions run for a member of group sandbox, refused for others")
 
 
 # -- sandboxd.service -----------------------------------------------------------------------------
