@@ -323,9 +323,20 @@ Spawned spawn_as_nobody(const std::vector<std::string>& argv, const std::vector<
 
 }  // namespace
 
-OracleOutcome run_oracle(const policy::Catalog& catalog, const policy::Language& language, const std::string& program) {
+std::pair<policy::Duration, policy::Duration> stage_wall_limits(const policy::Catalog& catalog,
+                                                                const policy::Language& language, double scale) {
+    const policy::Policy& policy = *catalog.policy("default");
+    auto wall = [&](const policy::LimitRequest& stage) {
+        auto d = std::chrono::duration_cast<policy::Duration>(policy.limits.with_defaults(stage).defaults().wall_time * scale);
+        return std::min(d, policy.limits.wall_time.maximum);
+    };
+    return {wall(language.run_limits.overridden_by(language.compile_limits)), wall(language.run_limits)};
+}
+
+OracleOutcome run_oracle(const policy::Catalog& catalog, const policy::Language& language, const std::string& program,
+                         double time_scale) {
     char tmpl[] = "/tmp/sandboxd-oracle-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return {false, "mkdtemp failed"};
+    if (::mkdtemp(tmpl) == nullptr) return {false, false, "mkdtemp failed"};
     const std::string dir = tmpl;
     ::chown(dir.c_str(), kNobody, kNobody);
     {
@@ -337,7 +348,7 @@ OracleOutcome run_oracle(const policy::Catalog& catalog, const policy::Language&
     for (const auto& [k, v] : policy.env) env.push_back(k + "=" + v);
     env.push_back("HOME=" + dir);
     for (const auto& [k, v] : language.env) env.push_back(k + "=" + v);
-    auto limits_of = [&](const policy::LimitRequest& stage) { return policy.limits.with_defaults(stage).defaults(); };
+    const auto [compile_wall, run_wall] = stage_wall_limits(catalog, language, time_scale);
     OracleOutcome outcome;
     auto ms = [](policy::Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); };
     auto describe = [](const char* stage, const Spawned& s) {
@@ -347,14 +358,15 @@ OracleOutcome run_oracle(const policy::Catalog& catalog, const policy::Language&
     };
     bool ok = true;
     if (language.compiled()) {
-        auto c = spawn_as_nobody(language.expand(language.compile), env, dir,
-                                 ms(limits_of(language.run_limits.overridden_by(language.compile_limits)).wall_time));
+        auto c = spawn_as_nobody(language.expand(language.compile), env, dir, ms(compile_wall));
         ok = !c.timed_out && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
+        outcome.timed_out = c.timed_out;
         outcome.detail = describe("compile", c);
     }
     if (ok) {
-        auto r = spawn_as_nobody(language.expand(language.run), env, dir, ms(limits_of(language.run_limits).wall_time));
+        auto r = spawn_as_nobody(language.expand(language.run), env, dir, ms(run_wall));
         ok = !r.timed_out && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
+        outcome.timed_out = r.timed_out;
         outcome.detail = describe("run", r);
     }
     outcome.passed = ok;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policy/catalog.hpp"
@@ -43,12 +44,19 @@ std::string compose_multipl_e(const std::string& short_name, const std::string& 
 
 // What a program did with no sandbox: compiled and run with the language file's own commands and
 // environment, in a fresh temporary directory, as the unprivileged user nobody, with the wall
-// clock limits the sandbox would apply.
+// clock limits the sandbox would apply (times `time_scale`).
 struct OracleOutcome {
     bool passed = false;
+    bool timed_out = false;
     std::string detail;  // "compile: exit 1", "run: timeout", ...
 };
-OracleOutcome run_oracle(const policy::Catalog& catalog, const policy::Language& language, const std::string& program);
+OracleOutcome run_oracle(const policy::Catalog& catalog, const policy::Language& language, const std::string& program,
+                         double time_scale = 1.0);
+
+// The wall-clock limits of a language's stages under the default policy (what a request that
+// asks for nothing gets), times `scale` up to the policy's maximum: {compile, run}.
+std::pair<policy::Duration, policy::Duration> stage_wall_limits(const policy::Catalog& catalog,
+                                                                const policy::Language& language, double scale);
 
 // Runs `count` items on `workers` threads; `each(i)` must be thread-safe.
 void run_parallel(std::size_t count, unsigned workers, const std::function<void(std::size_t)>& each);
