@@ -50,13 +50,14 @@ Result<Workspace> Workspace::create(const std::string& jobs_dir, const std::stri
         ::rmdir(path.c_str());
         return e;
     }
-    return Workspace(std::move(path), std::move(dir), std::move(box));
+    return Workspace(std::move(path), std::move(options), std::move(dir), std::move(box));
 }
 
 Workspace& Workspace::operator=(Workspace&& other) noexcept {
     if (this != &other) {
         (void)release();
         path_ = std::move(other.path_);
+        mount_options_ = std::move(other.mount_options_);
         dir_ = std::move(other.dir_);
         box_ = std::move(other.box_);
         other.path_.clear();
@@ -73,6 +74,17 @@ Status Workspace::release() {
     path_.clear();
     if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL) return Error::system("umount " + path);
     if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return Error::system("rmdir " + path);
+    return {};
+}
+
+Status Workspace::renew() {
+    if (path_.empty()) return Error::invalid("workspace", "already released");
+    dir_.reset();
+    if (::umount2(path_.c_str(), MNT_DETACH) != 0) return Error::system("umount " + path_);
+    if (::mount("tmpfs", path_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, mount_options_.c_str()) != 0)
+        return Error::system("mount workspace tmpfs on " + path_);
+    dir_ = UniqueFd(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_) return Error::system("open " + path_);
     return {};
 }
 

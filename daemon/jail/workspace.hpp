@@ -22,7 +22,10 @@ public:
     static Result<Workspace> create(const std::string& jobs_dir, const std::string& name,
                                     std::uint64_t size_bytes, BoxId box);
     Workspace(Workspace&& other) noexcept
-        : path_(std::exchange(other.path_, {})), dir_(std::move(other.dir_)), box_(std::move(other.box_)) {}
+        : path_(std::exchange(other.path_, {})),
+          mount_options_(std::move(other.mount_options_)),
+          dir_(std::move(other.dir_)),
+          box_(std::move(other.box_)) {}
     Workspace& operator=(Workspace&&) noexcept;
     Workspace(const Workspace&) = delete;
     Workspace& operator=(const Workspace&) = delete;
@@ -37,14 +40,19 @@ public:
     Status write_file(std::string_view relative, std::string_view content, mode_t mode = 0644);
     Result<std::string> read_file(std::string_view relative, std::size_t max_bytes) const;
 
+    // Replaces the tmpfs by an empty one of the same size and owner, so that nothing a stage
+    // left (files, symlinks, FIFOs, hard links) reaches the next. No process may be using it.
+    Status renew();
+
     // Unmounts and removes the directory (the destructor does it when not done before).
     Status release();
 
 private:
-    Workspace(std::string path, UniqueFd dir, BoxId box)
-        : path_(std::move(path)), dir_(std::move(dir)), box_(std::move(box)) {}
+    Workspace(std::string path, std::string mount_options, UniqueFd dir, BoxId box)
+        : path_(std::move(path)), mount_options_(std::move(mount_options)), dir_(std::move(dir)), box_(std::move(box)) {}
 
     std::string path_;
+    std::string mount_options_;
     UniqueFd dir_;
     BoxId box_;
 };

@@ -280,6 +280,7 @@ void JobRunner::after_compile(jail::ExecResult r) {
 void JobRunner::run_program() {
     const JobSpec& spec = job_->spec;
     if (!spec.request.tests.empty()) {
+        if (auto s = keep_case_baseline(); !s) return fail("test cases: " + s.error().message());
         run_test(0);
         return;
     }
@@ -300,12 +301,38 @@ void JobRunner::run_test(size_t index) {
         finish();
         return;
     }
+    if (index > 0) {
+        if (auto s = restore_case_baseline(); !s) return fail("test case " + std::to_string(index) + ": " + s.error().message());
+    }
     std::vector<std::string> argv = spec.language != nullptr ? expanded(spec.language->run) : spec.request.argv;
     argv.insert(argv.end(), spec.request.args.begin(), spec.request.args.end());
     Stage stage{"test", static_cast<int>(index), std::move(argv), spec.request.tests[index].stdin_data,
                 spec.test_limits[index]};
     run_stage(std::move(stage),
               [self = shared_from_this(), index](jail::ExecResult r) { self->after_test(index, std::move(r)); });
+}
+
+Status JobRunner::keep_case_baseline() {
+    if (job_->spec.request.tests.size() < 2) return {};
+    auto now = snapshot_workspace(workspace_->path());
+    if (!now) return std::move(now).error().within("keep the work directory for each case");
+    auto files = collect_artifacts(workspace_->path(), {}, *now, {});
+    if (!files) {
+        // Only regular files and directories can be kept (a compiler that leaves a symlink or a
+        // FIFO in the work directory): the cases then share it, as they would without this.
+        spdlog::warn("job {}: test cases share one work directory: {}", job_->id, files.error().message());
+        return {};
+    }
+    case_baseline_ = std::move(*files);
+    return {};
+}
+
+Status JobRunner::restore_case_baseline() {
+    if (!case_baseline_) return {};
+    if (auto s = workspace_->renew(); !s) return s;
+    for (const auto& f : case_baseline_->files)
+        if (auto s = workspace_->write_file(f.path, f.content, f.mode); !s) return s;
+    return {};
 }
 
 void JobRunner::after_test(size_t index, jail::ExecResult r) {

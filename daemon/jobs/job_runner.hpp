@@ -58,6 +58,10 @@ private:
     void release_claim();
     void run_program();
     void run_test(size_t index);
+    // Each test case starts from the work directory as the compile left it (or as the request
+    // wrote it): kept once before the first case, written into a fresh tmpfs before the others.
+    Status keep_case_baseline();
+    Status restore_case_baseline();
     void after_test(size_t index, jail::ExecResult r);
     void finish();
     void fail(const std::string& message);
@@ -78,6 +82,7 @@ private:
     bool claimed_ = false;                         // this job compiles cache_key_ for others too
     bool waiting_ = false;                         // for another job's compile of cache_key_
     std::optional<WorkspaceSnapshot> before_compile_;
+    std::optional<Artifacts> case_baseline_;
     protocol::RunResult result_;
 };
 
