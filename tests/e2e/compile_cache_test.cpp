@@ -15,20 +15,6 @@ namespace sbx::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using protocol::Reply;
-
-protocol::RunResult run(const DaemonProcess& daemon, const protocol::RunRequest& req) {
-    auto client = protocol::Client::connect(daemon.socket());
-    EXPECT_TRUE(client);
-    if (!client) return {};
-    auto reply = client->call(req);
-    EXPECT_TRUE(reply);
-    if (!reply) return {};
-    EXPECT_EQ(reply->kind, Reply::Kind::result) << reply->error.message;
-    auto r = protocol::decode_result<protocol::RunResult>(*reply);
-    EXPECT_TRUE(r);
-    return r ? *r : protocol::RunResult{};
-}
 
 protocol::RunRequest c_program(const std::string& body) {
     protocol::RunRequest req;
@@ -46,7 +32,7 @@ TEST(CompileCacheE2E, ManyInputsAtOnceCompileOnce) {
         clients.emplace_back([&, i] {
             auto req = c_program("int x; if (scanf(\"%d\", &x) != 1) return 1; printf(\"%d\\n\", x * x); return 0;");
             req.stdin_data = std::to_string(i) + "\n";
-            auto r = run(daemon, req);
+            auto r = run_job(daemon, req);
             std::lock_guard lock(mu);
             EXPECT_EQ(r.run.stdout_data, std::to_string(i * i) + "\n");
             results.push_back(std::move(r));
@@ -68,32 +54,32 @@ TEST(CompileCacheE2E, AnyChangeToTheSubmissionCompilesAgain) {
     req.files.push_back({"greeting.h", "", false});
     req.source = "#include <stdio.h>\n#include \"greeting.h\"\n#ifndef GREETING\n#define GREETING \"one\"\n#endif\n"
                  "int main(void) { puts(GREETING); }\n";
-    auto first = run(daemon, req);
+    auto first = run_job(daemon, req);
     EXPECT_EQ(first.run.stdout_data, "one\n");
     EXPECT_FALSE(first.compile->cached);
-    EXPECT_TRUE(run(daemon, req).compile->cached);
+    EXPECT_TRUE(run_job(daemon, req).compile->cached);
     // A header that changes the program: compiled again, and the new output shows it.
     req.files[0].content = "#define GREETING \"two\"\n";
-    auto changed = run(daemon, req);
+    auto changed = run_job(daemon, req);
     EXPECT_FALSE(changed.compile->cached);
     EXPECT_EQ(changed.run.stdout_data, "two\n");
     // Stdin, arguments and run limits are not part of the compile: still cached.
     req.stdin_data = "ignored";
     req.args = {"x"};
     req.limits.memory_bytes = 128ull << 20;
-    EXPECT_TRUE(run(daemon, req).compile->cached);
+    EXPECT_TRUE(run_job(daemon, req).compile->cached);
     // The request's environment reaches the compiler, so it is part of the key.
     req.env["CPATH"] = "/nonexistent";
-    EXPECT_FALSE(run(daemon, req).compile->cached);
+    EXPECT_FALSE(run_job(daemon, req).compile->cached);
 }
 
 TEST(CompileCacheE2E, SurvivesARestartOfTheDaemon) {
     DaemonProcess daemon;
     auto req = c_program("puts(\"persisted\");");
-    EXPECT_FALSE(run(daemon, req).compile->cached);
+    EXPECT_FALSE(run_job(daemon, req).compile->cached);
     daemon.stop();
     daemon.start();
-    auto again = run(daemon, req);
+    auto again = run_job(daemon, req);
     ASSERT_TRUE(again.compile);
     EXPECT_TRUE(again.compile->cached);
     EXPECT_EQ(again.run.stdout_data, "persisted\n");
@@ -104,11 +90,11 @@ TEST(CompileCacheE2E, SurvivesARestartOfTheDaemon) {
 TEST(CompileCacheE2E, JobsCannotReachOrChangeTheCache) {
     DaemonProcess daemon;
     auto req = c_program("puts(\"genuine\"); return 0;");
-    run(daemon, req);
+    run_job(daemon, req);
     // The cache directory on the host is not in the jail at all.
     protocol::RunRequest look;
     look.argv = {"/bin/sh", "-c", "ls -la " + daemon.dir() + "/cache/compile; ls /var/cache/sandboxd"};
-    auto seen = run(daemon, look);
+    auto seen = run_job(daemon, look);
     EXPECT_EQ(seen.run.status, "runtime_error") << seen.run.stdout_data;
     EXPECT_EQ(seen.run.stdout_data, "");
     // A program that replaces itself in its workspace while it runs: the cache keeps what the
@@ -118,12 +104,12 @@ TEST(CompileCacheE2E, JobsCannotReachOrChangeTheCache) {
                   "  remove(\"main\");\n  FILE *f = fopen(\"main\", \"w\");\n"
                   "  fputs(\"#!/bin/sh\\necho tampered\\n\", f);\n  fclose(f);\n"
                   "  return system(\"chmod 755 main && ./main\");\n}\n";
-    auto first = run(daemon, evil);
+    auto first = run_job(daemon, evil);
     EXPECT_EQ(first.run.stdout_data, "genuine run\ntampered\n") << first.run.stderr_data;
-    auto second = run(daemon, evil);
+    auto second = run_job(daemon, evil);
     EXPECT_TRUE(second.compile->cached);
     EXPECT_EQ(second.run.stdout_data, "genuine run\ntampered\n");
-    EXPECT_EQ(run(daemon, req).run.stdout_data, "genuine\n");
+    EXPECT_EQ(run_job(daemon, req).run.stdout_data, "genuine\n");
     // Entry files are root's alone.
     for (const auto& entry : fs::directory_iterator(daemon.dir() + "/cache/compile")) {
         EXPECT_EQ(entry.status().permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
@@ -134,8 +120,8 @@ TEST(CompileCacheE2E, JobsCannotReachOrChangeTheCache) {
 TEST(CompileCacheE2E, SizeZeroTurnsItOff) {
     DaemonProcess daemon({.extra_args = {"--compile-cache-size", "0"}});
     auto req = c_program("puts(\"x\");");
-    EXPECT_FALSE(run(daemon, req).compile->cached);
-    EXPECT_FALSE(run(daemon, req).compile->cached);
+    EXPECT_FALSE(run_job(daemon, req).compile->cached);
+    EXPECT_FALSE(run_job(daemon, req).compile->cached);
     EXPECT_FALSE(fs::exists(daemon.dir() + "/cache/compile"));
 }
 
@@ -229,7 +215,7 @@ TEST_P(MultiFileE2E, SeveralFilesAndArguments) {
     req.source = c.main;
     for (const auto& [name, content] : c.files) req.files.push_back({name, content, false});
     req.args = {"first arg", "second"};
-    auto r = run(*daemon_, req);
+    auto r = run_job(*daemon_, req);
     EXPECT_EQ(r.run.status, "ok") << r.run.message << "\n" << r.run.stderr_data
                                   << (r.compile ? r.compile->stdout_data + r.compile->stderr_data : "");
     EXPECT_EQ(r.run.stdout_data, "hi from helper\nfirst arg\nsecond\n");

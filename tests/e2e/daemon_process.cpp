@@ -99,6 +99,19 @@ void DaemonProcess::wait_ready() {
     ADD_FAILURE() << "sandboxd did not start listening within 20 s:\n" << log();
 }
 
+protocol::RunResult run_job(const DaemonProcess& daemon, const protocol::RunRequest& request) {
+    auto client = protocol::Client::connect(daemon.socket());
+    EXPECT_TRUE(client);
+    if (!client) return {};
+    auto reply = client->call(request);
+    EXPECT_TRUE(reply);
+    if (!reply) return {};
+    EXPECT_EQ(reply->kind, protocol::Reply::Kind::result) << reply->error.message;
+    auto r = protocol::decode_result<protocol::RunResult>(*reply);
+    EXPECT_TRUE(r);
+    return r ? *r : protocol::RunResult{};
+}
+
 std::string DaemonProcess::log() const {
     std::ifstream in(log_path_);
     std::stringstream ss;

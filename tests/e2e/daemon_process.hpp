@@ -66,6 +66,10 @@ private:
     pid_t pid_ = -1;
 };
 
+// One run request on a fresh connection; a transport error, an error reply or an undecodable
+// result fails the calling test and gives an empty result.
+protocol::RunResult run_job(const DaemonProcess& daemon, const protocol::RunRequest& request);
+
 // Runs `body` in a child process as uid nobody (keeping group root so the 0660 socket opens);
 // returns its exit status (99: could not change identity, 100: did not exit).
 int as_nobody(const std::function<int()>& body);

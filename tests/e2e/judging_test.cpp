@@ -9,21 +9,7 @@ namespace sbx::testing {
 namespace {
 
 using protocol::CompareMode;
-using protocol::Reply;
 using protocol::TestCase;
-
-protocol::RunResult judge(const DaemonProcess& daemon, const protocol::RunRequest& req) {
-    auto client = protocol::Client::connect(daemon.socket());
-    EXPECT_TRUE(client);
-    if (!client) return {};
-    auto reply = client->call(req);
-    EXPECT_TRUE(reply);
-    if (!reply) return {};
-    EXPECT_EQ(reply->kind, Reply::Kind::result) << reply->error.message;
-    auto r = protocol::decode_result<protocol::RunResult>(*reply);
-    EXPECT_TRUE(r);
-    return r ? *r : protocol::RunResult{};
-}
 
 TestCase test_case(std::string in, std::string expected) {
     TestCase t;
@@ -61,7 +47,7 @@ TEST(JudgingE2E, EveryVerdictFromItsOwnCauseWithPerCaseLimits) {
     req.tests[2].limits.cpu_time = std::chrono::milliseconds(500);
     req.tests[3].limits.memory_bytes = 64u << 20;
     req.tests[5].limits.output_bytes = 4096;
-    auto r = judge(daemon, req);
+    auto r = run_job(daemon, req);
     ASSERT_EQ(r.tests.size(), 7u);
     const char* expected[] = {"accepted",      "wrong_answer", "time_limit", "memory_limit",
                               "runtime_error", "output_limit", "accepted"};
@@ -97,7 +83,7 @@ int main(void) {
     return 0;
 })";
     req.tests = {test_case("1\n", "2\n"), test_case("2\n", "3\n"), test_case("3\n", "4\n")};
-    auto r = judge(daemon, req);
+    auto r = run_job(daemon, req);
     ASSERT_TRUE(r.compile);
     EXPECT_EQ(r.compile->status, "ok");
     ASSERT_EQ(r.tests.size(), 3u);
@@ -106,7 +92,7 @@ int main(void) {
 
     // A compile error judges nothing: the job is compile_error with the compiler's message.
     req.source = "int main(void) { return y; }";
-    r = judge(daemon, req);
+    r = run_job(daemon, req);
     EXPECT_EQ(r.run.status, "compile_error");
     ASSERT_TRUE(r.compile);
     EXPECT_NE(r.compile->stderr_data.find("undeclared"), std::string::npos) << r.compile->stderr_data;
@@ -122,7 +108,7 @@ TEST(JudgingE2E, ComparisonModes) {
         req.compare = mode;
         req.float_tolerance = tolerance;
         req.tests = {test_case("", std::move(expected))};
-        auto r = judge(daemon, req);
+        auto r = run_job(daemon, req);
         return r.tests.empty() ? std::string("no case") : r.tests[0].verdict;
     };
     EXPECT_EQ(verdict(CompareMode::exact, "1  2 0.3333333333333333 \n\n"), "accepted");
@@ -142,7 +128,7 @@ TEST(JudgingE2E, StopOnFailureSkipsTheRest) {
     req.source = "print(int(input()) * 2)\n";
     req.tests = {test_case("1\n", "2\n"), test_case("2\n", "5\n"), test_case("3\n", "6\n"), test_case("4\n", "8\n")};
     req.stop_on_failure = true;
-    auto r = judge(daemon, req);
+    auto r = run_job(daemon, req);
     ASSERT_EQ(r.tests.size(), 4u);
     EXPECT_EQ(r.tests[0].verdict, "accepted");
     EXPECT_EQ(r.tests[1].verdict, "wrong_answer");
@@ -152,7 +138,7 @@ TEST(JudgingE2E, StopOnFailureSkipsTheRest) {
     EXPECT_EQ(r.total, 4u);
     // Without it every case runs.
     req.stop_on_failure = false;
-    r = judge(daemon, req);
+    r = run_job(daemon, req);
     ASSERT_EQ(r.tests.size(), 4u);
     EXPECT_EQ(r.tests[3].verdict, "accepted");
     EXPECT_EQ(r.passed, 3u);
