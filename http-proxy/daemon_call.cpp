@@ -50,10 +50,10 @@ std::size_t estimated_frame_size(const protocol::RunRequest& r) {
     return n;
 }
 
-// The request's deadline: --request-timeout, or less when the client asks with X-Request-Timeout
-// (seconds).
-std::chrono::milliseconds deadline_of(const Services& services, const Exchange& exchange) {
-    auto limit = services.config.request_timeout;
+}  // namespace
+
+std::chrono::milliseconds deadline_of(const ProxyConfig& config, const Exchange& exchange) {
+    auto limit = config.request_timeout;
     if (auto header = exchange.header("X-Request-Timeout")) {
         double s = 0;
         auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), s);
@@ -62,6 +62,8 @@ std::chrono::milliseconds deadline_of(const Services& services, const Exchange& 
     }
     return limit;
 }
+
+namespace {
 
 struct RunState {
     std::string job_id;
@@ -95,7 +97,7 @@ void run_job(Services& services, const std::shared_ptr<Exchange>& exchange, prot
     };
     exchange->on_abort(abandon);
 
-    auto timeout = deadline_of(services, *exchange);
+    auto timeout = deadline_of(services.config, *exchange);
     state->deadline = std::make_unique<asio::steady_timer>(services.io, timeout);
     state->deadline->async_wait([state, abandon, done, timeout](const boost::system::error_code& ec) {
         if (ec || state->finished) return;

@@ -7,6 +7,7 @@
 //   make the daemon close the shared connection.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,9 @@ void query_daemon(Services& services, protocol::RequestBody body, std::function<
 }
 
 HttpError http_error_from(const protocol::ProtocolError& error);
+// The request's deadline: --request-timeout, or less when the client asks with X-Request-Timeout
+// (seconds).
+std::chrono::milliseconds deadline_of(const ProxyConfig& config, const Exchange& exchange);
 // The daemon could not be reached or the connection broke: 503.
 HttpError unavailable(const std::string& why);
 

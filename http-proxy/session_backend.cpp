@@ -1,5 +1,6 @@
 #include "http-proxy/session_backend.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -131,6 +132,27 @@ void SessionBackend::sweep() {
     }
 }
 
+void SessionBackend::arm_deadline(const std::shared_ptr<Exchange>& exchange, bool interpreter) {
+    auto timeout = deadline_of(config_, *exchange);
+    auto timer = std::make_shared<asio::steady_timer>(io_, timeout);
+    exchange->on_answered([timer](const Response&) { timer->cancel(); });
+    exchange->on_abort([timer] { timer->cancel(); });
+    std::weak_ptr<Exchange> weak = exchange;
+    timer->async_wait([timer, weak, timeout, interpreter](const boost::system::error_code& ec) {
+        auto ex = weak.lock();
+        if (ec || !ex || ex->answered() || ex->aborted()) return;
+        HttpError e{HttpStatus::gateway_timeout, "timeout",
+                    fmt::format("no answer from the session within {:g} s; the call goes on in its session until its "
+                                "own time limit ends it, and its result is dropped",
+                                timeout.count() / 1000.0),
+                    {}};
+        if (interpreter)
+            interpreter_error(ex, e);
+        else
+            native_failure(ex, e);
+    });
+}
+
 bool SessionBackend::fits_in_frame(const std::string& code) const {
     return daemon_.max_frame() == 0 || code.size() + 4096 <= daemon_.max_frame();
 }
@@ -231,6 +253,7 @@ void SessionBackend::exec(const std::shared_ptr<Exchange>& exchange) {
     request->session_id = exchange->params.at("id");
     request->owner = client_owner(exchange->principal);
     const std::string id = request->session_id;
+    arm_deadline(exchange, false);
     query_daemon<protocol::SessionExecResult>(
         daemon_, std::move(*request),
         [this, alive = alive_, exchange, id](QueryOutcome<protocol::SessionExecResult> outcome) {
@@ -353,6 +376,7 @@ void SessionBackend::execute(const std::shared_ptr<Exchange>& exchange, const js
     call->owner = user_owner(exchange->principal, *uuid);
     call->language = language.value_or("python");
     call->code = std::move(*code);
+    arm_deadline(exchange, true);
     run_call(call);
 }
 

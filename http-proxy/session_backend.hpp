@@ -100,6 +100,9 @@ private:
                     const std::string& language, Found found);
     void run_call(const std::shared_ptr<Call>& call);
     bool fits_in_frame(const std::string& code) const;
+    // A call waits at most the request's deadline (--request-timeout, X-Request-Timeout), then 504.
+    // A session call cannot be cancelled without losing the session: it goes on, its answer dropped.
+    void arm_deadline(const std::shared_ptr<Exchange>& exchange, bool interpreter);
     void sweep();
 
     boost::asio::io_context& io_;

@@ -200,6 +200,20 @@ TEST_F(Sessions, TimeoutSaysTheStateWasLostAndTheNextCallGetsAFreshInterpreter) 
     release(kAlice, "sleeper");
 }
 
+TEST_F(Sessions, ACallPastTheRequestDeadlineIs504AndTheSessionGoesOn) {
+    ASSERT_EQ(text(kAlice, "patient", "n = 1\nn"), "1\n");
+    HttpClient c(proxy_->port());
+    Headers headers = as(kAlice);
+    headers["X-Request-Timeout"] = "1";
+    auto r = c.post("/execute", json{{"user_uuid", "patient"}, {"code", "import time\ntime.sleep(2)\nn = 2"}}, headers);
+    EXPECT_EQ(r.status, 504) << r.body;
+    EXPECT_EQ(r.json()["code"], "timeout");
+    EXPECT_NE(r.json()["error"].get<std::string>().find("the call goes on in its session"), std::string::npos) << r.body;
+    // The call finished in the session: the next one (queued behind it) sees its effect.
+    EXPECT_EQ(text(kAlice, "patient", "n"), "2\n");
+    release(kAlice, "patient");
+}
+
 TEST_F(Sessions, ReleaseThenExecuteStartsFresh) {
     ASSERT_EQ(text(kAlice, "releaser", "x = 5\nx"), "5\n");
     HttpClient c(proxy_->port());
