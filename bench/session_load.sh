@@ -44,7 +44,7 @@ for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
 [[ -S $socket ]] || { cat "$work/sandboxd.log" >&2; exit 1; }
 
 "$build/http-proxy/sandbox-http" --listen 127.0.0.1:0 --socket "$socket" --anonymous --user sandbox-http \
-    --db "$work/submissions.db" --session-limit "$users" --log-level warn > "$work/sandbox-http.log" 2>&1 &
+    --db "$work/submissions.db" --session-limit "$users" --log-level info > "$work/sandbox-http.log" 2>&1 &
 proxy_pid=$!
 port=
 for _ in $(seq 100); do
@@ -66,6 +66,6 @@ echo "$users users x $calls stateful python calls, $(nproc) CPUs, load average $
 status=0
 "$build/bench/session_load" --socket "$socket" --http "127.0.0.1:$port" --users "$users" --calls "$calls" \
     --oneshot-calls "$oneshot" || status=$?
-echo "sandbox-http log (warnings and errors):"
-cat "$work/sandbox-http.log"
+echo "sandbox-http warnings and errors:"
+grep -E " (warning|error|critical) " "$work/sandbox-http.log" || echo "(none)"
 exit $status
