@@ -234,7 +234,8 @@ json build_openapi(const Router& router, const std::string& version) {
         if (route->access == Access::token) {
             op["security"] = json::array({{{"token", json::array()}}, {{"bearer", json::array()}}});
             op["responses"]["401"] = {{"description", "no token, or an unknown one"}};
-            op["responses"]["429"] = {{"description", "the token's rate or concurrency limit; see Retry-After"}};
+            if (!op["responses"].contains("429"))
+                op["responses"]["429"] = {{"description", "the token's rate or concurrency limit; see Retry-After"}};
         }
         std::string method(beast_http::to_string(route->method));
         for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

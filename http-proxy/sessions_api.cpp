@@ -75,7 +75,9 @@ void add_sessions_api(Router& router, Services& services) {
                    .json_response(422, "language missing, no session driver for it, a field mistyped, a limit "
                                        "above the policy's",
                                   error)
-                   .json_response(429, "too_many_sessions: this client's or sandboxd's cap on open sessions", error)
+                   .json_response(429, "too_many_sessions: this client's or sandboxd's cap on open sessions; the token's "
+                                       "rate or concurrency limit (Retry-After)",
+                                  error)
                    .json_response(503, "session_memory_exhausted (the sessions' memory budget), or sandboxd is "
                                        "unreachable; see Retry-After",
                                   error));

@@ -196,7 +196,8 @@ void add_submissions_api(Router& router, Services& services) {
                    .json_response(413, "the code is larger than sandboxd takes in one request", {{"type", "object"}})
                    .json_response(422, "code or user_uuid missing or mistyped; a timeout above the policy's",
                                   {{"type", "object"}})
-                   .json_response(429, "too_many_sessions: a new user_uuid would pass the client's session cap",
+                   .json_response(429, "too_many_sessions: a new user_uuid would pass the client's session cap; the token's "
+                                       "rate or concurrency limit (Retry-After)",
                                   {{"type", "object"}})
                    .json_response(503, "sandboxd busy or unreachable; the sessions' memory budget is spent",
                                   {{"type", "object"}}));

@@ -130,6 +130,30 @@ TEST_F(Sessions, UsersAndTokensNeverSeeEachOthersVariablesOrFiles) {
     release(kAlice, "u2");
 }
 
+TEST_F(Sessions, ConcurrentFirstCallsOfAUserShareOneSession) {
+    // Four calls of a new user at once: one session is opened, the calls run in it one by one.
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<HttpClient>(proxy_->port()));
+        ASSERT_TRUE(clients.back()->send(verb::post, "/execute",
+                                         json{{"user_uuid", "crowd"}, {"code", "n = globals().get('n', 0) + 1\nn"}}.dump(),
+                                         as(kAlice)));
+    }
+    std::set<std::string> answers;
+    for (auto& c : clients) {
+        auto r = c->receive();
+        ASSERT_EQ(r.status, 200) << r.body;
+        answers.insert(r.json()["result_text"].get<std::string>());
+    }
+    EXPECT_EQ(answers, (std::set<std::string>{"1\n", "2\n", "3\n", "4\n"}));
+    HttpClient c(proxy_->port());
+    auto status = c.get("/status", as(kAlice)).json();
+    int crowd = 0;
+    for (const auto& u : status["users"]) crowd += u["user_uuid"] == "crowd" ? 1 : 0;
+    EXPECT_EQ(crowd, 1) << status;
+    release(kAlice, "crowd");
+}
+
 TEST_F(Sessions, AnotherTokenCannotCallCloseOrListASessionById) {
     HttpClient c(proxy_->port());
     auto opened = c.post("/v1/sessions", json{{"language", "python"}}, as(kAlice));
