@@ -123,11 +123,12 @@ void SessionBackend::stop() {
 }
 
 void SessionBackend::sweep() {
+    const std::uint64_t asked = book_.now();
     for (const auto& [client, owner] : book_.all_owners()) {
         query_daemon<protocol::SessionListResult>(
             daemon_, protocol::SessionListRequest{owner},
-            [this, alive = alive_, client = client, owner = owner](QueryOutcome<protocol::SessionListResult> listed) {
-                if (*alive && listed.result) book_.sync(client, owner, listed.result->sessions);
+            [this, alive = alive_, client = client, owner = owner, asked](QueryOutcome<protocol::SessionListResult> listed) {
+                if (*alive && listed.result) book_.sync(client, owner, listed.result->sessions, asked);
             });
     }
 }
@@ -168,15 +169,16 @@ void SessionBackend::list_client(const std::string& client, Listed done) {
         Listed done;
     };
     auto gather = std::make_shared<Gather>();
+    const std::uint64_t asked = book_.now();
     gather->waiting = owners.size();
     gather->done = std::move(done);
     for (const auto& owner : owners) {
         query_daemon<protocol::SessionListResult>(
             daemon_, protocol::SessionListRequest{owner},
-            [this, alive = alive_, gather, client, owner](QueryOutcome<protocol::SessionListResult> listed) {
+            [this, alive = alive_, gather, client, owner, asked](QueryOutcome<protocol::SessionListResult> listed) {
                 if (!*alive) return;
                 if (listed.result) {
-                    book_.sync(client, owner, listed.result->sessions);
+                    book_.sync(client, owner, listed.result->sessions, asked);
                     gather->owners.push_back({owner, listed.result->sessions});
                     gather->totals = std::move(*listed.result);
                     gather->totals->sessions.clear();
@@ -289,12 +291,13 @@ void SessionBackend::close(const std::shared_ptr<Exchange>& exchange) {
 
 void SessionBackend::list(const std::shared_ptr<Exchange>& exchange) {
     const std::string client = client_owner(exchange->principal);
+    const std::uint64_t asked = book_.now();
     query_daemon<protocol::SessionListResult>(
         daemon_, protocol::SessionListRequest{client},
-        [this, alive = alive_, exchange, client](QueryOutcome<protocol::SessionListResult> outcome) {
+        [this, alive = alive_, exchange, client, asked](QueryOutcome<protocol::SessionListResult> outcome) {
             if (!*alive) return;
             if (!outcome.result) return native_failure(exchange, outcome.error);
-            book_.sync(client, client, outcome.result->sessions);
+            book_.sync(client, client, outcome.result->sessions, asked);
             exchange->respond(json_response(HttpStatus::ok, protocol::to_json(*outcome.result)));
         });
 }
@@ -302,12 +305,13 @@ void SessionBackend::list(const std::shared_ptr<Exchange>& exchange) {
 void SessionBackend::get(const std::shared_ptr<Exchange>& exchange) {
     const std::string client = client_owner(exchange->principal);
     const std::string id = exchange->params.at("id");
+    const std::uint64_t asked = book_.now();
     query_daemon<protocol::SessionListResult>(
         daemon_, protocol::SessionListRequest{client},
-        [this, alive = alive_, exchange, client, id](QueryOutcome<protocol::SessionListResult> outcome) {
+        [this, alive = alive_, exchange, client, id, asked](QueryOutcome<protocol::SessionListResult> outcome) {
             if (!*alive) return;
             if (!outcome.result) return native_failure(exchange, outcome.error);
-            book_.sync(client, client, outcome.result->sessions);
+            book_.sync(client, client, outcome.result->sessions, asked);
             for (const auto& s : outcome.result->sessions)
                 if (s.session_id == id) return exchange->respond(json_response(HttpStatus::ok, protocol::to_json(s)));
             native_failure(exchange, no_session(id));
@@ -328,12 +332,14 @@ void SessionBackend::session_of(const std::string& client, std::uint32_t limit, 
         lookups_.erase(key);
         for (auto& f : waiters) f(id, error);
     };
+    const std::uint64_t asked = book_.now();
     query_daemon<protocol::SessionListResult>(
         daemon_, protocol::SessionListRequest{owner},
-        [this, alive = alive_, client, limit, owner, language, answer](QueryOutcome<protocol::SessionListResult> listed) {
+        [this, alive = alive_, client, limit, owner, language, answer,
+         asked](QueryOutcome<protocol::SessionListResult> listed) {
             if (!*alive) return;
             if (!listed.result) return answer(std::nullopt, listed.error);
-            book_.sync(client, owner, listed.result->sessions);
+            book_.sync(client, owner, listed.result->sessions, asked);
             for (const auto& s : listed.result->sessions)
                 if (s.language == language) return answer(s.session_id, {});
             if (auto id = book_.find(owner, language)) return answer(*id, {});
@@ -420,12 +426,14 @@ void SessionBackend::release(const std::shared_ptr<Exchange>& exchange) {
     if (!uuid) return interpreter_error(exchange, error);
     const std::string client = client_owner(exchange->principal);
     const std::string owner = user_owner(exchange->principal, *uuid);
+    const std::uint64_t asked = book_.now();
     query_daemon<protocol::SessionListResult>(
         daemon_, protocol::SessionListRequest{owner},
-        [this, alive = alive_, exchange, client, owner, uuid = *uuid](QueryOutcome<protocol::SessionListResult> listed) {
+        [this, alive = alive_, exchange, client, owner, uuid = *uuid,
+         asked](QueryOutcome<protocol::SessionListResult> listed) {
             if (!*alive) return;
             if (!listed.result) return interpreter_error(exchange, listed.error);
-            book_.sync(client, owner, listed.result->sessions);
+            book_.sync(client, owner, listed.result->sessions, asked);
             const auto& sessions = listed.result->sessions;
             if (sessions.empty())
                 return interpreter_error(exchange,

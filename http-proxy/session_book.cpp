@@ -15,7 +15,9 @@ const SessionBook::Entry* SessionBook::entry(const std::string& session_id) cons
 
 void SessionBook::add(const std::string& client, const std::string& owner, const protocol::SessionInfo& info,
                       const std::string& asked) {
-    Entry& e = entries_[info.session_id];
+    auto [it, added] = entries_.try_emplace(info.session_id);
+    Entry& e = it->second;
+    if (added) e.added = clock_++;
     e.session_id = info.session_id;
     e.client = client;
     e.owner = owner;
@@ -26,14 +28,15 @@ void SessionBook::add(const std::string& client, const std::string& owner, const
 void SessionBook::forget(const std::string& session_id) { entries_.erase(session_id); }
 
 void SessionBook::sync(const std::string& client, const std::string& owner,
-                       const std::vector<protocol::SessionInfo>& listed) {
+                       const std::vector<protocol::SessionInfo>& listed, std::uint64_t asked) {
     std::set<std::string> alive;
     for (const auto& info : listed) {
         alive.insert(info.session_id);
         if (entries_.count(info.session_id) == 0) add(client, owner, info);
     }
     for (auto it = entries_.begin(); it != entries_.end();)
-        it = it->second.owner == owner && alive.count(it->first) == 0 ? entries_.erase(it) : std::next(it);
+        it = it->second.owner == owner && it->second.added < asked && alive.count(it->first) == 0 ? entries_.erase(it)
+                                                                                                 : std::next(it);
 }
 
 std::size_t SessionBook::held(const std::string& client) const {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,7 +30,11 @@ public:
         std::string owner;   // sandboxd's owner of the session (the client, or "<client>/user:<uuid>")
         std::string language;           // the language's name (sandboxd's)
         std::set<std::string> aliases;  // other names it was asked by ("py")
+        std::uint64_t added = 0;        // when, in the book's own clock (see sync)
     };
+
+    // The book's clock: a session.list sent now cannot speak of entries added from now on.
+    std::uint64_t now() const { return clock_; }
 
     // The session `owner` has for `language` (a name or an alias it was asked by before).
     std::optional<std::string> find(const std::string& owner, const std::string& language) const;
@@ -39,9 +44,11 @@ public:
     void add(const std::string& client, const std::string& owner, const protocol::SessionInfo& info,
              const std::string& asked = "");
     void forget(const std::string& session_id);
-    // sandboxd's session.list for `owner`: entries it no longer lists are forgotten, the ones it
-    // lists and the book lacks are added.
-    void sync(const std::string& client, const std::string& owner, const std::vector<protocol::SessionInfo>& listed);
+    // sandboxd's session.list for `owner`, sent at `asked` (now() then): entries added before
+    // that it does not list are forgotten (an open answered while the list was on its way is
+    // kept), the ones it lists and the book lacks are added.
+    void sync(const std::string& client, const std::string& owner, const std::vector<protocol::SessionInfo>& listed,
+              std::uint64_t asked);
 
     // Sessions of `client` known here, plus opens in progress (reserved, not yet answered).
     std::size_t held(const std::string& client) const;
@@ -56,6 +63,7 @@ public:
 private:
     std::map<std::string, Entry> entries_;              // by session id
     std::map<std::string, std::size_t> reserved_;       // by client
+    std::uint64_t clock_ = 0;
 };
 
 }  // namespace sbx::http

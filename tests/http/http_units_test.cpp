@@ -317,12 +317,19 @@ TEST(SessionBook, FindsByOwnerAndLanguageAndCountsPerClient) {
     EXPECT_EQ(book.owners_of("token:a"), (std::vector<std::string>{"token:a", "token:a/user:u1"}));
 
     // sandboxd's list is the truth: s1 is gone, s5 appeared.
-    book.sync("token:a", "token:a/user:u1", {session_info("s2", "javascript"), session_info("s5", "python")});
+    std::uint64_t asked = book.now();
+    book.sync("token:a", "token:a/user:u1", {session_info("s2", "javascript"), session_info("s5", "python")}, asked);
     EXPECT_EQ(book.find("token:a/user:u1", "python"), "s5");
     EXPECT_EQ(book.entry("s1"), nullptr);
     EXPECT_EQ(book.held("token:a"), 3u);
     book.forget("s3");
-    book.sync("token:a", "token:a/user:u1", {});
+    // An open answered while a list was on its way is not forgotten by that list.
+    asked = book.now();
+    book.add("token:a", "token:a/user:u1", session_info("s6", "bash"));
+    book.sync("token:a", "token:a/user:u1", {}, asked);
+    EXPECT_EQ(book.find("token:a/user:u1", "bash"), "s6");
+    EXPECT_EQ(book.held("token:a"), 1u);
+    book.sync("token:a", "token:a/user:u1", {}, book.now());
     EXPECT_EQ(book.held("token:a"), 0u);
     EXPECT_EQ(book.all_owners().size(), 1u);
 }
