@@ -5,12 +5,14 @@
 // kept interpreter saves. Prints requests/s, latency percentiles and the success rate.
 //
 //   session_load --socket PATH [--users 30] [--calls 100] [--oneshot-calls 20]
-//   session_load --http 127.0.0.1:8000 [--token T] [--users 30] [--calls 100]
+//   session_load [--socket PATH] --http 127.0.0.1:8000 [--token T] [--users 30] [--calls 100]
 //
-// With --http the users speak sandbox-http's stateful interpreter API instead (POST /execute
-// with their user_uuid, answered {result_text, result_base64}; POST /release at the end), one
-// keep-alive connection each. Needs a running sandboxd (and sandbox-http); see
-// docs/performance.md for the command lines used.
+// With --http the users (also) speak sandbox-http's stateful interpreter API (POST /execute
+// with their user_uuid, answered {result_text, result_base64}, which must be "k\n"; POST /release
+// at the end), one keep-alive connection each; given both, the socket phases run first and the
+// HTTP phase's figures are compared with the socket's sessions. Needs a running sandboxd (and
+// sandbox-http, whose --session-limit must allow --users sessions); see docs/performance.md for
+// the command lines used.
 #include <CLI/CLI.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,38 +230,51 @@ int main(int argc, char** argv) {
     int users = 30;
     int calls = 100;
     int oneshot_calls = 20;
-    auto* socket_option = app.add_option("--socket", socket, "sandboxd's socket");
-    app.add_option("--http", http_address, "sandbox-http's HOST:PORT: use its POST /execute instead")
-        ->excludes(socket_option);
+    app.add_option("--socket", socket, "sandboxd's socket");
+    app.add_option("--http", http_address, "sandbox-http's HOST:PORT: (also) drive its POST /execute");
     app.add_option("--token", token, "X-Auth-Token for --http");
     app.add_option("--users", users, "concurrent users")->capture_default_str();
     app.add_option("--calls", calls, "stateful calls per user")->capture_default_str();
     app.add_option("--oneshot-calls", oneshot_calls, "one-shot runs per user (0: skip)")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
+    if (socket.empty() && http_address.empty()) {
+        std::fprintf(stderr, "--socket or --http (or both) is required\n");
+        return 2;
+    }
+    std::string host, port;
     if (!http_address.empty()) {
         auto colon = http_address.rfind(':');
-        if (colon == std::string::npos) {
+        if (colon == std::string::npos || colon == 0 || colon + 1 == http_address.size()) {
             std::fprintf(stderr, "--http: expected HOST:PORT\n");
             return 2;
         }
-        std::string host = http_address.substr(0, colon), port = http_address.substr(colon + 1);
-        auto f = run_phase("POST /execute (stateful)", users, calls,
-                           [&](int u, Phase& p) { http_user(host, port, token, u, calls, p); });
-        return f.success == 100.0 ? 0 : 1;
-    }
-    if (socket.empty()) {
-        std::fprintf(stderr, "--socket or --http is required\n");
-        return 2;
+        host = http_address.substr(0, colon);
+        port = http_address.substr(colon + 1);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     }
 
-    auto sessions = run_phase("sessions (stateful)", users, calls,
-                              [&](int u, Phase& p) { session_user(socket, u, calls, p); });
-    if (oneshot_calls > 0) {
-        auto oneshot = run_phase("one-shot runs", users, oneshot_calls,
-                                 [&](int, Phase& p) { oneshot_user(socket, oneshot_calls, p); });
-        if (oneshot.rps > 0 && sessions.p50 > 0)
-            std::printf("sessions vs one-shot: %.1fx the requests/s, p50 %.2fx, p95 %.2fx\n", sessions.rps / oneshot.rps,
-                        sessions.p50 / oneshot.p50, sessions.p95 / oneshot.p95);
+    bool all_right = true;
+    std::optional<Figures> sessions;
+    if (!socket.empty()) {
+        sessions = run_phase("sessions (stateful)", users, calls,
+                             [&](int u, Phase& p) { session_user(socket, u, calls, p); });
+        all_right = all_right && sessions->success == 100.0;
+        if (oneshot_calls > 0) {
+            auto oneshot = run_phase("one-shot runs", users, oneshot_calls,
+                                     [&](int, Phase& p) { oneshot_user(socket, oneshot_calls, p); });
+            if (oneshot.rps > 0 && sessions->p50 > 0)
+                std::printf("sessions vs one-shot: %.1fx the requests/s, p50 %.2fx, p95 %.2fx\n",
+                            sessions->rps / oneshot.rps, sessions->p50 / oneshot.p50, sessions->p95 / oneshot.p95);
+        }
     }
-    return sessions.success == 100.0 ? 0 : 1;
+    if (!http_address.empty()) {
+        auto http = run_phase("POST /execute (stateful)", users, calls,
+                              [&](int u, Phase& p) { http_user(host, port, token, u, calls, p); });
+        all_right = all_right && http.success == 100.0;
+        if (sessions && sessions->rps > 0 && sessions->p50 > 0)
+            std::printf("HTTP vs socket sessions: %.2fx the requests/s, p50 %.2fx, p95 %.2fx\n", http.rps / sessions->rps,
+                        http.p50 / sessions->p50, http.p95 / sessions->p95);
+    }
+    std::fflush(stdout);
+    return all_right ? 0 : 1;
 }

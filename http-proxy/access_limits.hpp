@@ -1,5 +1,6 @@
 // Per-client limits: a request rate (token bucket: `rate` requests per second on average, bursts
-// of up to `burst`) and a number of requests in flight at once. 0 means unlimited.
+// of up to `burst`), a number of requests in flight at once, and a number of stateful sessions
+// open at once (counted by the session back end, session_backend.hpp). 0 means unlimited.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@ struct ClientLimits {
     double rate = 0;              // requests per second; 0: unlimited
     std::uint32_t burst = 0;      // bucket size; 0: max(1, rate)
     std::uint32_t concurrency = 0;  // requests in flight; 0: unlimited
+    std::uint32_t sessions = 0;     // open sessions, native and interpreter together; 0: unlimited
 };
 
 class AccessLimiter {

@@ -28,6 +28,10 @@ HttpError http_error_from(const protocol::ProtocolError& e) {
         case ErrorCode::not_found: return {HttpStatus::not_found, code, e.message, {}};
         case ErrorCode::busy: return {HttpStatus::service_unavailable, code, e.message, 1};
         case ErrorCode::shutting_down: return {HttpStatus::service_unavailable, code, e.message, 5};
+        // A client's or sandboxd's cap on open sessions: close one first (the message says which).
+        case ErrorCode::too_many_sessions: return {HttpStatus::too_many_requests, code, e.message, {}};
+        // The sessions' memory budget is spent until other sessions close or are reaped.
+        case ErrorCode::session_memory_exhausted: return {HttpStatus::service_unavailable, code, e.message, 10};
         case ErrorCode::frame_too_large: return {HttpStatus::payload_too_large, code, e.message, {}};
         default: return {HttpStatus::internal_server_error, code, e.message, {}};
     }
@@ -46,10 +50,10 @@ std::size_t estimated_frame_size(const protocol::RunRequest& r) {
     return n;
 }
 
-// The request's deadline: --request-timeout, or less when the client asks with X-Request-Timeout
-// (seconds).
-std::chrono::milliseconds deadline_of(const Services& services, const Exchange& exchange) {
-    auto limit = services.config.request_timeout;
+}  // namespace
+
+std::chrono::milliseconds deadline_of(const ProxyConfig& config, const Exchange& exchange) {
+    auto limit = config.request_timeout;
     if (auto header = exchange.header("X-Request-Timeout")) {
         double s = 0;
         auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), s);
@@ -58,6 +62,8 @@ std::chrono::milliseconds deadline_of(const Services& services, const Exchange& 
     }
     return limit;
 }
+
+namespace {
 
 struct RunState {
     std::string job_id;
@@ -91,7 +97,7 @@ void run_job(Services& services, const std::shared_ptr<Exchange>& exchange, prot
     };
     exchange->on_abort(abandon);
 
-    auto timeout = deadline_of(services, *exchange);
+    auto timeout = deadline_of(services.config, *exchange);
     state->deadline = std::make_unique<asio::steady_timer>(services.io, timeout);
     state->deadline->async_wait([state, abandon, done, timeout](const boost::system::error_code& ec) {
         if (ec || state->finished) return;
@@ -137,8 +143,8 @@ void run_job(Services& services, const std::shared_ptr<Exchange>& exchange, prot
 }
 
 template <class T>
-void query_daemon(Services& services, protocol::RequestBody body, std::function<void(QueryOutcome<T>)> done) {
-    services.daemon.call(std::move(body), [done](Result<protocol::Reply> reply) {
+void query_daemon(DaemonPool& daemon, protocol::RequestBody body, std::function<void(QueryOutcome<T>)> done) {
+    daemon.call(std::move(body), [done](Result<protocol::Reply> reply) {
         if (!reply) {
             done({std::nullopt, unavailable(reply.error().message())});
             return;
@@ -156,13 +162,21 @@ void query_daemon(Services& services, protocol::RequestBody body, std::function<
     });
 }
 
-template void query_daemon<protocol::LanguagesResult>(Services&, protocol::RequestBody,
-                                                      std::function<void(QueryOutcome<protocol::LanguagesResult>)>);
-template void query_daemon<protocol::PoliciesResult>(Services&, protocol::RequestBody,
-                                                     std::function<void(QueryOutcome<protocol::PoliciesResult>)>);
-template void query_daemon<protocol::StatsResult>(Services&, protocol::RequestBody,
-                                                  std::function<void(QueryOutcome<protocol::StatsResult>)>);
-template void query_daemon<protocol::StatusResult>(Services&, protocol::RequestBody,
-                                                   std::function<void(QueryOutcome<protocol::StatusResult>)>);
+template void query_daemon<protocol::LanguagesResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::LanguagesResult>)>);
+template void query_daemon<protocol::PoliciesResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::PoliciesResult>)>);
+template void query_daemon<protocol::StatsResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::StatsResult>)>);
+template void query_daemon<protocol::StatusResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::StatusResult>)>);
+template void query_daemon<protocol::SessionInfo>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::SessionInfo>)>);
+template void query_daemon<protocol::SessionExecResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::SessionExecResult>)>);
+template void query_daemon<protocol::SessionCloseResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::SessionCloseResult>)>);
+template void query_daemon<protocol::SessionListResult>(DaemonPool&, protocol::RequestBody,
+                                            std::function<void(QueryOutcome<protocol::SessionListResult>)>);
 
 }  // namespace sbx::http

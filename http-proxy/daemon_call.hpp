@@ -7,6 +7,7 @@
 //   make the daemon close the shared connection.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,16 +27,24 @@ struct RunOutcome {
 void run_job(Services& services, const std::shared_ptr<Exchange>& exchange, protocol::RunRequest request,
              std::function<void(RunOutcome)> done);
 
-// A query without a job (languages, policies, stats, status): the decoded result or an error.
+// A request without a job (languages, policies, stats, status, the session requests): the
+// decoded result or an error.
 template <class T>
 struct QueryOutcome {
     std::optional<T> result;
     HttpError error;
 };
 template <class T>
-void query_daemon(Services& services, protocol::RequestBody body, std::function<void(QueryOutcome<T>)> done);
+void query_daemon(DaemonPool& daemon, protocol::RequestBody body, std::function<void(QueryOutcome<T>)> done);
+template <class T>
+void query_daemon(Services& services, protocol::RequestBody body, std::function<void(QueryOutcome<T>)> done) {
+    query_daemon<T>(services.daemon, std::move(body), std::move(done));
+}
 
 HttpError http_error_from(const protocol::ProtocolError& error);
+// The request's deadline: --request-timeout, or less when the client asks with X-Request-Timeout
+// (seconds).
+std::chrono::milliseconds deadline_of(const ProxyConfig& config, const Exchange& exchange);
 // The daemon could not be reached or the connection broke: 503.
 HttpError unavailable(const std::string& why);
 

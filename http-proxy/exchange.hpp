@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http-proxy/access_limits.hpp"
 #include "http-proxy/http_types.hpp"
 
 namespace sbx::http {
@@ -46,6 +47,7 @@ public:
     std::string route;                          // the matched pattern ("/submissions/{id}"), for metrics
     std::map<std::string, std::string> params;  // path parameters
     Principal principal;
+    ClientLimits limits;  // the principal's
 
     // Sends the response (once; later calls and calls after abort() are ignored). Releases what
     // was held for the request (its concurrency slot).

@@ -21,6 +21,7 @@
 #include "http-proxy/proxy_app.hpp"
 #include "http-proxy/run_api.hpp"
 #include "http-proxy/session_backend.hpp"
+#include "http-proxy/sessions_api.hpp"
 #include "http-proxy/submission_store.hpp"
 #include "http-proxy/submissions_api.hpp"
 #include "protocol/client.hpp"
@@ -31,14 +32,14 @@ int main(int argc, char** argv) {
     ProxyConfig config;
     config.socket_path = protocol::default_socket_path();
     std::string log_level = "info";
-    double request_timeout_s = 120, idle_timeout_s = 60, grace_s = 30;
+    double request_timeout_s = 120, idle_timeout_s = 60, grace_s = 30, session_idle_timeout_s = 0;
 
     CLI::App app{"sandbox-http: the HTTP API of sandboxd (native /v1/ API and compatibility APIs)"};
     app.set_version_flag("--version", "sandbox-http " SANDBOXD_VERSION);
     app.add_option("--listen", config.listen, "address and port to listen on: ADDR:PORT")->capture_default_str();
     app.add_option("--socket", config.socket_path, "sandboxd's socket (also $SANDBOXD_SOCKET)")->capture_default_str();
     auto* tokens = app.add_option("--tokens", config.tokens_file,
-                                  "file of API tokens: TOKEN NAME [rate=R] [burst=B] [concurrency=C] per line");
+                                  "file of API tokens: TOKEN NAME [rate=R] [burst=B] [concurrency=C] [sessions=S] per line");
     auto* anonymous = app.add_flag("--anonymous", config.anonymous,
                                    "no tokens: anyone who reaches the port may run programs (local use)");
     tokens->excludes(anonymous);
@@ -67,6 +68,16 @@ int main(int argc, char** argv) {
     app.add_option("--concurrency-limit", config.default_limits.concurrency,
                    "requests in flight per client; 0: unlimited")
         ->capture_default_str();
+    config.default_limits.sessions = 8;
+    app.add_option("--session-limit", config.default_limits.sessions,
+                   "stateful sessions a client may have open at once (native and interpreter API); 0: no cap "
+                   "but sandboxd's")
+        ->capture_default_str();
+    app.add_option("--session-idle-timeout", session_idle_timeout_s,
+                   "seconds an interpreter-API session (POST /execute with user_uuid) may stay idle before sandboxd "
+                   "closes it; 0: sandboxd's default")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
@@ -90,6 +101,7 @@ int main(int argc, char** argv) {
     config.request_timeout = std::chrono::milliseconds(static_cast<long>(request_timeout_s * 1000));
     config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout_s * 1000));
     config.shutdown_grace = std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
+    config.session_idle_timeout = std::chrono::milliseconds(static_cast<long>(session_idle_timeout_s * 1000));
     if (auto s = check_identity(config.user); !s) return fail(s.error());
 
     std::optional<TokenTable> token_table;
@@ -111,7 +123,7 @@ int main(int argc, char** argv) {
     if (!store) return fail(store.error());
     DaemonPool daemon(io, config.socket_path, config.daemon_connections);
     Metrics metrics;
-    UnavailableSessions sessions;
+    SessionBackend sessions(io, config, daemon, metrics);
     Services services{io, config, daemon, metrics, **store, sessions};
     ProxyApp proxy(services, std::move(token_table));
     app_ptr = &proxy;
@@ -120,9 +132,11 @@ int main(int argc, char** argv) {
     add_run_api(proxy.router(), services);
     add_judge_api(proxy.router(), services);
     add_submissions_api(proxy.router(), services);
+    add_sessions_api(proxy.router(), services);
     add_piston_api(proxy.router(), services);
 
     daemon.start();
+    sessions.start();
     server.start();
     auto local = server.local_endpoint();
     spdlog::info("sandbox-http {} listening on {}:{} ({}), sandboxd at {}, uid {}", SANDBOXD_VERSION,
@@ -143,6 +157,7 @@ int main(int argc, char** argv) {
         if (ec) return;
         spdlog::info("signal {}: stopping", signal);
         server.shutdown([&] {
+            sessions.stop();
             daemon.stop();
             reload_signal.cancel();
             stop_signals.cancel();

@@ -85,6 +85,15 @@ std::string Metrics::render(const std::optional<protocol::StatsResult>& daemon, 
     for (const auto& [key, count] : jobs_)
         o << "sandbox_http_jobs_total{status=\"" << label(key.first) << "\",language=\"" << label(key.second)
           << "\"} " << count << "\n";
+    o << "# HELP sandbox_http_sessions_opened_total Stateful sessions opened through this proxy, by language.\n"
+         "# TYPE sandbox_http_sessions_opened_total counter\n";
+    for (const auto& [language, count] : sessions_opened_)
+        o << "sandbox_http_sessions_opened_total{language=\"" << label(language) << "\"} " << count << "\n";
+    o << "# HELP sandbox_http_session_calls_total Calls of stateful sessions answered, by status and language.\n"
+         "# TYPE sandbox_http_session_calls_total counter\n";
+    for (const auto& [key, count] : session_calls_)
+        o << "sandbox_http_session_calls_total{status=\"" << label(key.first) << "\",language=\""
+          << label(key.second) << "\"} " << count << "\n";
     o << "# HELP sandbox_http_refused_total Requests refused before reaching a job, by reason.\n"
          "# TYPE sandbox_http_refused_total counter\n";
     for (const auto& [reason, count] : refused_)

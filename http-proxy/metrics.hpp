@@ -24,7 +24,12 @@ public:
     void request_started() { ++in_flight_; }
     void request_finished(const std::string& route, const std::string& method, unsigned status, double seconds);
     void job_finished(const std::string& status, const std::string& language);
-    void refused(const std::string& reason);  // "unauthorized", "rate_limit", "concurrency_limit", "busy", ...
+    void refused(const std::string& reason);
+    // Stateful sessions: opened through this proxy, and calls answered, by status and language.
+    void session_opened(const std::string& language) { ++sessions_opened_[language]; }
+    void session_call_finished(const std::string& status, const std::string& language) {
+        ++session_calls_[{status, language}];
+    }  // "unauthorized", "rate_limit", "concurrency_limit", "busy", ...
 
     std::uint64_t requests_total() const;
 
@@ -41,6 +46,8 @@ private:
     std::map<std::string, Histogram> durations_;
     std::map<std::pair<std::string, std::string>, std::uint64_t> jobs_;
     std::map<std::string, std::uint64_t> refused_;
+    std::map<std::string, std::uint64_t> sessions_opened_;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> session_calls_;
     std::int64_t in_flight_ = 0;
 };
 

@@ -3,7 +3,6 @@
 #include "http-proxy/daemon_call.hpp"
 #include "http-proxy/json_body.hpp"
 #include "http-proxy/openapi.hpp"
-#include "http-proxy/session_backend.hpp"
 #include "protocol/json_codec.hpp"
 
 namespace sbx::http {
@@ -127,20 +126,6 @@ void add_native_api(Router& router, Services& services) {
                                   {{"type", "object"},
                                    {"properties",
                                     {{"policies", {{"type", "array"}, {"items", schema_ref("Policy")}}}}}}));
-
-    auto sessions = [svc](const std::shared_ptr<Exchange>& ex) { svc->sessions.native(ex); };
-    auto session_doc = [](const char* summary) {
-        return OpDoc("sessions", summary)
-            .describe("Stateful interpreter sessions. Not available yet: answered with 501 sessions_unavailable.")
-            .json_response(501, "sessions are not available in this version", schema_ref("Error"));
-    };
-    router.add(verb::post, "/v1/sessions", Access::token, render, sessions, session_doc("Start a session"));
-    router.add(verb::get, "/v1/sessions/{id}", Access::token, render, sessions,
-               session_doc("A session's state").path_param("id", "the session id"));
-    router.add(verb::post, "/v1/sessions/{id}/execute", Access::token, render, sessions,
-               session_doc("Run code in a session").path_param("id", "the session id"));
-    router.add(verb::delete_, "/v1/sessions/{id}", Access::token, render, sessions,
-               session_doc("End a session").path_param("id", "the session id"));
 
     router.add(verb::get, "/healthz", Access::open, render,
                [svc](const std::shared_ptr<Exchange>& ex) { healthz(*svc, ex); },

@@ -1,6 +1,6 @@
 // The native API: the protocol's requests as JSON, with the protocol's field names
-// (protocol/json_codec.hpp). POST /v1/run, GET /v1/languages, GET /v1/policies, the /v1/sessions
-// routes (served by the session back end), GET /healthz, GET /metrics, GET /openapi.json.
+// (protocol/json_codec.hpp). POST /v1/run, GET /v1/languages, GET /v1/policies, GET /healthz,
+// GET /metrics, GET /openapi.json. (The /v1/sessions routes are in sessions_api.hpp.)
 #pragma once
 
 #include "http-proxy/router.hpp"

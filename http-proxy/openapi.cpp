@@ -141,6 +141,51 @@ json components() {
     run_result["passed"] = kInt;
     run_result["total"] = kInt;
     schemas["RunResult"] = object_schema(run_result);
+    // Sessions (docs/sessions.md): the protocol's session.* requests and results.
+    json duration = {{"oneOf", json::array({kNumber, kString})}, {"description", "seconds, or \"10m\", \"1h\""}};
+    schemas["SessionOpenRequest"] = object_schema(
+        {{"language", {{"type", "string"}, {"description", "a language with a session driver: python, javascript, bash"}}},
+         {"policy", kString},
+         {"limits", schema_ref("Limits")},
+         {"idle_timeout", duration},
+         {"max_lifetime", duration},
+         {"env", {{"type", "object"}, {"additionalProperties", kString}}}},
+        {"language"});
+    schemas["Session"] = object_schema({{"session_id", kString},
+                                        {"policy", kString},
+                                        {"language", kString},
+                                        {"state", {{"type", "string"}, {"enum", {"starting", "idle", "busy"}}}},
+                                        {"age_s", kNumber},
+                                        {"idle_s", kNumber},
+                                        {"idle_timeout_s", kNumber},
+                                        {"max_lifetime_s", kNumber},
+                                        {"calls", kInt},
+                                        {"restarts", kInt},
+                                        {"cpu_ms", kNumber},
+                                        {"memory_peak_bytes", kInt},
+                                        {"memory_limit_bytes", kInt}});
+    schemas["SessionList"] = object_schema({{"sessions", {{"type", "array"}, {"items", schema_ref("Session")}}},
+                                            {"open", kInt},
+                                            {"max_sessions", kInt},
+                                            {"max_sessions_per_client", kInt},
+                                            {"memory_committed_bytes", kInt},
+                                            {"memory_budget_bytes", kInt}});
+    schemas["SessionExecRequest"] = object_schema(
+        {{"code", kString},
+         {"limits", object_schema({{"wall_time_limit", duration}, {"cpu_time_limit", duration},
+                                   {"output_limit", {{"oneOf", json::array({kInt, kString})}}}})}},
+        {"code"});
+    json exec_result = report_properties();
+    exec_result["session_id"] = kString;
+    exec_result["value"] = {{"type", "string"}, {"nullable", true}, {"description", "the final expression, as Jupyter shows it"}};
+    exec_result["error"] = object_schema({{"name", kString}, {"value", kString}, {"traceback", kString}});
+    exec_result["error"]["nullable"] = true;
+    exec_result["images"] = {{"type", "array"},
+                             {"items", object_schema({{"mime", kString}, {"data_base64", kString}})}};
+    exec_result["state_lost"] = kBool;
+    exec_result["restarts"] = kInt;
+    exec_result["execution_count"] = kInt;
+    schemas["SessionExecResult"] = object_schema(exec_result);
     schemas["Error"] = object_schema(
         {{"error", object_schema({{"code", kString}, {"message", kString}}, {"code", "message"})}}, {"error"});
     schemas["Language"] = object_schema({{"name", kString},
@@ -189,7 +234,8 @@ json build_openapi(const Router& router, const std::string& version) {
         if (route->access == Access::token) {
             op["security"] = json::array({{{"token", json::array()}}, {{"bearer", json::array()}}});
             op["responses"]["401"] = {{"description", "no token, or an unknown one"}};
-            op["responses"]["429"] = {{"description", "the token's rate or concurrency limit; see Retry-After"}};
+            if (!op["responses"].contains("429"))
+                op["responses"]["429"] = {{"description", "the token's rate or concurrency limit; see Retry-After"}};
         }
         std::string method(beast_http::to_string(route->method));
         for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -105,6 +105,7 @@ void ProxyApp::dispatch(const std::shared_ptr<Exchange>& exchange) {
             return;
         }
         exchange->hold(std::move(ticket));
+        exchange->limits = limits;
     }
     try {
         route.handler(exchange);

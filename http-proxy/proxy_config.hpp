@@ -22,6 +22,9 @@ struct ProxyConfig {
     std::chrono::milliseconds idle_timeout{60000};       // keep-alive connections without a request
     std::chrono::milliseconds shutdown_grace{30000};     // requests in flight at SIGTERM get this long
     std::size_t max_connections = 10000;
+    // Idle timeout of the sessions the interpreter API opens (its clients cannot ask for one);
+    // 0: sandboxd's default.
+    std::chrono::milliseconds session_idle_timeout{0};
     ClientLimits default_limits;    // for tokens without their own, and per address when anonymous
 };
 

@@ -7,6 +7,7 @@
 #include "http-proxy/json_body.hpp"
 #include "http-proxy/openapi.hpp"
 #include "http-proxy/session_backend.hpp"
+#include "http-proxy/sessions_api.hpp"
 #include "http-proxy/submission_store.hpp"
 
 namespace sbx::http {
@@ -18,7 +19,7 @@ using beast_http::verb;
 namespace {
 
 Response interpreter_error(const HttpError& e) {
-    Response response = json_response(e.status, {{"error", e.message}});
+    Response response = json_response(e.status, {{"error", e.message}, {"code", e.code}});
     add_error_headers(response, e);
     return response;
 }
@@ -34,7 +35,7 @@ struct ProgramInput {
 };
 
 // Parses {code, language?, stdin?}; answers the error itself and returns nullopt on a bad body.
-// `sessions` gets bodies with user_uuid when given.
+// With `route_sessions`, a body with user_uuid goes to the stateful interpreter instead.
 std::optional<ProgramInput> read_program(Services& services, const std::shared_ptr<Exchange>& exchange,
                                          bool route_sessions) {
     auto parsed = parse_json_object(exchange->body());
@@ -161,13 +162,10 @@ void get_submission(Services& services, const std::shared_ptr<Exchange>& exchang
     exchange->respond(ordered(HttpStatus::ok, body));
 }
 
-json program_schema(bool sessions) {
+json program_schema() {
     json props = {{"code", {{"type", "string"}}},
                   {"language", {{"type", "string"}, {"default", "python"}}},
                   {"stdin", {{"type", "string"}}}};
-    if (sessions)
-        props["user_uuid"] = {{"type", "string"},
-                              {"description", "selects the stateful interpreter (not available yet: 501)"}};
     return {{"type", "object"}, {"properties", props}, {"required", {"code"}}};
 }
 
@@ -186,18 +184,27 @@ void add_submissions_api(Router& router, Services& services) {
     Services* svc = &services;
     router.add(verb::post, "/execute", Access::token, interpreter_error,
                [svc](const std::shared_ptr<Exchange>& ex) { execute(*svc, ex); },
-               OpDoc("interpreter", "Run code: {code} -> {output, time, memory, exit_code}")
-                   .describe("With user_uuid in the body the request goes to the stateful interpreter, which is "
-                             "not available yet (501).")
-                   .json_body(program_schema(true))
-                   .json_response(200, "the outcome", outcome_schema(false))
+               OpDoc("interpreter", "Run code: {code} -> {output, time, memory, exit_code}; with user_uuid, in "
+                                    "that user's stateful interpreter -> {result_text, result_base64}")
+                   .describe("Without user_uuid: a one-shot run. With user_uuid: the stateful interpreter; each "
+                             "user_uuid of a token has a session of its own (per language), opened on first use and "
+                             "replaced when it was reaped; result_text says when the state was lost.")
+                   .json_body({{"oneOf", json::array({program_schema(), interpreter_execute_schema()})}})
+                   .json_response(200, "the outcome (one-shot) or the call's result (user_uuid)",
+                                  {{"oneOf", json::array({outcome_schema(false), interpreter_result_schema()})}})
                    .json_response(400, "not JSON; unknown language", {{"type", "object"}})
-                   .json_response(422, "code missing or mistyped", {{"type", "object"}})
-                   .json_response(501, "user_uuid given: sessions are not available", {{"type", "object"}}));
+                   .json_response(413, "the code is larger than sandboxd takes in one request", {{"type", "object"}})
+                   .json_response(422, "code or user_uuid missing or mistyped; a timeout above the policy's",
+                                  {{"type", "object"}})
+                   .json_response(429, "too_many_sessions: a new user_uuid would pass the client's session cap; the token's "
+                                       "rate or concurrency limit (Retry-After)",
+                                  {{"type", "object"}})
+                   .json_response(503, "sandboxd busy or unreachable; the sessions' memory budget is spent",
+                                  {{"type", "object"}}));
     router.add(verb::post, "/submit", Access::token, interpreter_error,
                [svc](const std::shared_ptr<Exchange>& ex) { submit(*svc, ex); },
                OpDoc("interpreter", "Run code and store code and result")
-                   .json_body(program_schema(false))
+                   .json_body(program_schema())
                    .json_response(200, "the outcome and the stored submission's id", outcome_schema(true)));
     router.add(verb::get, "/submissions/{id}", Access::token, interpreter_error,
                [svc](const std::shared_ptr<Exchange>& ex) { get_submission(*svc, ex); },
@@ -217,14 +224,6 @@ void add_submissions_api(Router& router, Services& services) {
                                      {"exit_code", {{"type", "integer"}}},
                                      {"created_at", {{"type", "string"}}}}}})
                    .json_response(404, "no such submission for this token", {{"type", "object"}}));
-    router.add(verb::post, "/release", Access::token, interpreter_error,
-               [svc](const std::shared_ptr<Exchange>& ex) { svc->sessions.release(ex); },
-               OpDoc("interpreter", "Release a stateful interpreter")
-                   .json_response(501, "sessions are not available", {{"type", "object"}}));
-    router.add(verb::get, "/status", Access::token, interpreter_error,
-               [svc](const std::shared_ptr<Exchange>& ex) { svc->sessions.status(ex); },
-               OpDoc("interpreter", "State of the stateful interpreters")
-                   .json_response(501, "sessions are not available", {{"type", "object"}}));
 }
 
 }  // namespace sbx::http

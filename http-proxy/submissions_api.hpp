@@ -3,7 +3,7 @@
 //                              (with "user_uuid": the stateful interpreter, see session_backend.hpp)
 //   POST /submit               the same, stored in SQLite -> {submission_id, output, time, memory, exit_code}
 //   GET  /submissions/{id}     a stored submission (only its owner's token sees it)
-//   POST /release, GET /status the stateful interpreter (session back end)
+// (POST /release and GET /status of the stateful interpreter are in sessions_api.hpp.)
 // time is in seconds, memory in KiB (peak), output is stdout followed by stderr.
 #pragma once
 

@@ -69,8 +69,11 @@ Result<TokenTable> load_token_file(const std::string& path, const ClientLimits& 
             } else if (key == "concurrency") {
                 if (!parse_number(value, entry.limits.concurrency))
                     return Error::invalid(where(), "concurrency=" + value + ": must be a whole number of requests");
+            } else if (key == "sessions") {
+                if (!parse_number(value, entry.limits.sessions))
+                    return Error::invalid(where(), "sessions=" + value + ": must be a whole number of sessions");
             } else {
-                return Error::invalid(where(), "unknown option '" + key + "' (rate, burst, concurrency)");
+                return Error::invalid(where(), "unknown option '" + key + "' (rate, burst, concurrency, sessions)");
             }
         }
         table.emplace(std::move(token), std::move(entry));

@@ -3,7 +3,7 @@
 //
 //     # token                            name      options
 //     9c1f0e2a7b5d4c3e8f6a1b2c3d4e5f60   grader    rate=50 burst=100 concurrency=32
-//     5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d   notebook
+//     5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d   notebook  sessions=100
 //
 // A token is 16 to 256 printable characters without spaces; a name is [A-Za-z0-9_.-]+ and is what
 // logs and limits refer to. Options not given take the command line's defaults.

@@ -403,6 +403,8 @@ Decoded<SessionExecRequest> session_exec_from_json(const json& j) {
     SessionExecRequest r;
     Fields f(j, "exec");
     if (!f.str("code", r.code)) return *f.error;
+    // An empty cell is fine; a request without one is a mistake.
+    if (f.find("code") == nullptr) return bad_value("exec.code", "missing");
     auto limits = limits_from_json(j.contains("limits") ? j["limits"] : json(), "exec.limits");
     if (!limits) return limits.error();
     r.limits = *limits;

@@ -1,6 +1,7 @@
 // The compatibility APIs other than Piston: the MultiPL-E style server, POST /run, /api/v1/ and
 // /execute + /submit, each with its original's exact shapes.
 #include <regex>
+#include <set>
 
 #include "tests/http/http_fixture.hpp"
 
@@ -9,6 +10,12 @@ namespace {
 
 using nlohmann::json;
 using Compat = AnonymousProxy;
+
+std::set<std::string> keys_of(const json& object) {
+    std::set<std::string> out;
+    for (const auto& [k, v] : object.items()) out.insert(k);
+    return out;
+}
 
 TEST_F(Compat, PyExecAnswersStatusLineThenOutput) {
     auto c = client();
@@ -230,12 +237,16 @@ TEST_F(Compat, ExecuteSubmitAndStoredSubmissions) {
     EXPECT_EQ(r.status, 404);
     EXPECT_TRUE(r.json().contains("error"));
 
-    // The stateful interpreter is not there yet: a clear 501, not a stateless run in disguise.
-    r = c.post("/execute", json{{"code", "x = 1"}, {"user_uuid", "4f1c"}});
-    EXPECT_EQ(r.status, 501);
-    EXPECT_NE(r.json()["error"].get<std::string>().find("sessions are not available"), std::string::npos);
-    EXPECT_EQ(c.post("/release", json{{"user_uuid", "4f1c"}}).status, 501);
-    EXPECT_EQ(c.get("/status").status, 501);
+    // With user_uuid, /execute is the stateful interpreter (tests/http/session_api_test.cpp has the
+    // rest): in anonymous mode too, the state is kept per user_uuid.
+    r = c.post("/execute", json{{"code", "x = 41"}, {"user_uuid", "4f1c"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(keys_of(r.json()), (std::set<std::string>{"result_text", "result_base64", "images_base64", "status",
+                                                        "state_lost"}));
+    r = c.post("/execute", json{{"code", "x + 1"}, {"user_uuid", "4f1c"}});
+    EXPECT_EQ(r.json()["result_text"], "42\n") << r.body;
+    EXPECT_EQ(c.get("/status").json()["users"][0]["user_uuid"], "4f1c");
+    EXPECT_EQ(c.post("/release", json{{"user_uuid", "4f1c"}}).status, 200);
 
     r = c.post("/execute", json{{"code", "raise SystemExit(7)"}});
     EXPECT_EQ(r.json()["exit_code"], 7);

@@ -7,6 +7,7 @@
 #include "http-proxy/access_limits.hpp"
 #include "http-proxy/code_exec_api.hpp"
 #include "http-proxy/compat_support.hpp"
+#include "http-proxy/daemon_call.hpp"
 #include "http-proxy/exchange.hpp"
 #include "http-proxy/json_body.hpp"
 #include "http-proxy/judge_api.hpp"
@@ -14,8 +15,11 @@
 #include "http-proxy/metrics.hpp"
 #include "http-proxy/piston_api.hpp"
 #include "http-proxy/router.hpp"
+#include "http-proxy/session_backend.hpp"
+#include "http-proxy/session_book.hpp"
 #include "http-proxy/submission_store.hpp"
 #include "http-proxy/token_file.hpp"
+#include "protocol/json_codec.hpp"
 
 namespace sbx::http {
 namespace {
@@ -81,9 +85,9 @@ TEST(Exchange, AnswersOnceAndAbortRunsHooks) {
 
 TEST(TokenFile, ParsesTokensNamesAndLimits) {
     std::string path = "/tmp/sandbox-http-tokens-" + std::to_string(getpid());
-    ClientLimits defaults{5, 0, 8};
+    ClientLimits defaults{5, 0, 8, 4};
     auto write = [&](const std::string& text) { std::ofstream(path) << text; };
-    write("# comment\n\n0123456789abcdef0123 grader rate=2.5 burst=10 concurrency=3   # trailing\nfedcba9876543210fedc nb\n");
+    write("# comment\n\n0123456789abcdef0123 grader rate=2.5 burst=10 concurrency=3 sessions=40  # trailing\nfedcba9876543210fedc nb\n");
     auto table = load_token_file(path, defaults);
     ASSERT_TRUE(table) << table.error().message();
     ASSERT_EQ(table->size(), 2u);
@@ -92,8 +96,10 @@ TEST(TokenFile, ParsesTokensNamesAndLimits) {
     EXPECT_DOUBLE_EQ(grader.limits.rate, 2.5);
     EXPECT_EQ(grader.limits.burst, 10u);
     EXPECT_EQ(grader.limits.concurrency, 3u);
+    EXPECT_EQ(grader.limits.sessions, 40u);
     EXPECT_DOUBLE_EQ(table->at("fedcba9876543210fedc").limits.rate, 5);
     EXPECT_EQ(table->at("fedcba9876543210fedc").limits.concurrency, 8u);
+    EXPECT_EQ(table->at("fedcba9876543210fedc").limits.sessions, 4u);
 
     auto error_of = [&](const std::string& text) {
         write(text);
@@ -104,7 +110,9 @@ TEST(TokenFile, ParsesTokensNamesAndLimits) {
     EXPECT_EQ(error_of("\n0123456789abcdef0123\n"), path + ":2: the token has no name (TOKEN NAME [OPTION=VALUE]...)");
     EXPECT_EQ(error_of("0123456789abcdef0123 a rate=-1\n"),
               path + ":1: rate=-1: must be a number of requests per second, 0 or more");
-    EXPECT_EQ(error_of("0123456789abcdef0123 a speed=3\n"), path + ":1: unknown option 'speed' (rate, burst, concurrency)");
+    EXPECT_EQ(error_of("0123456789abcdef0123 a speed=3\n"), path + ":1: unknown option 'speed' (rate, burst, concurrency, sessions)");
+    EXPECT_EQ(error_of("0123456789abcdef0123 a sessions=many\n"),
+              path + ":1: sessions=many: must be a whole number of sessions");
     EXPECT_EQ(error_of("0123456789abcdef0123 a\n0123456789abcdef0123 b\n"), path + ":2: this token is listed twice");
     EXPECT_EQ(error_of("0123456789abcdef0123 a\n0123456789abcdef0124 a\n"), path + ":2: the name 'a' is used twice");
     EXPECT_EQ(error_of("0123456789abcdef0123 a/b\n"), path + ":1: name 'a/b' must be 1 to 64 of [A-Za-z0-9_.-]");
@@ -277,6 +285,106 @@ TEST(JsonBody, ErrorsNameTheField) {
     FieldReader h(j);
     h.string("missing", true);
     EXPECT_EQ(h.error()->message, "missing is required");
+}
+
+
+protocol::SessionInfo session_info(std::string id, std::string language) {
+    protocol::SessionInfo info;
+    info.session_id = std::move(id);
+    info.language = std::move(language);
+    return info;
+}
+
+TEST(SessionBook, FindsByOwnerAndLanguageAndCountsPerClient) {
+    SessionBook book;
+    book.add("token:a", "token:a/user:u1", session_info("s1", "python"), "py");
+    book.add("token:a", "token:a/user:u1", session_info("s2", "javascript"));
+    book.add("token:a", "token:a", session_info("s3", "bash"));
+    book.add("token:b", "token:b/user:u1", session_info("s4", "python"));
+    EXPECT_EQ(book.find("token:a/user:u1", "python"), "s1");
+    EXPECT_EQ(book.find("token:a/user:u1", "py"), "s1") << "the alias it was asked by";
+    EXPECT_EQ(book.find("token:a/user:u1", "javascript"), "s2");
+    EXPECT_EQ(book.find("token:b/user:u1", "python"), "s4");
+    EXPECT_FALSE(book.find("token:a/user:u2", "python"));
+    EXPECT_FALSE(book.find("token:b/user:u1", "py")) << "another owner's alias";
+    EXPECT_EQ(book.held("token:a"), 3u);
+    EXPECT_EQ(book.held("token:b"), 1u);
+    book.reserve("token:b");
+    EXPECT_EQ(book.held("token:b"), 2u);
+    book.unreserve("token:b");
+    book.unreserve("token:b");  // no underflow
+    EXPECT_EQ(book.held("token:b"), 1u);
+    EXPECT_EQ(book.owners_of("token:a"), (std::vector<std::string>{"token:a", "token:a/user:u1"}));
+
+    // sandboxd's list is the truth: s1 is gone, s5 appeared.
+    std::uint64_t asked = book.now();
+    book.sync("token:a", "token:a/user:u1", {session_info("s2", "javascript"), session_info("s5", "python")}, asked);
+    EXPECT_EQ(book.find("token:a/user:u1", "python"), "s5");
+    EXPECT_EQ(book.entry("s1"), nullptr);
+    EXPECT_EQ(book.held("token:a"), 3u);
+    book.forget("s3");
+    // An open answered while a list was on its way is not forgotten by that list.
+    asked = book.now();
+    book.add("token:a", "token:a/user:u1", session_info("s6", "bash"));
+    book.sync("token:a", "token:a/user:u1", {}, asked);
+    EXPECT_EQ(book.find("token:a/user:u1", "bash"), "s6");
+    EXPECT_EQ(book.held("token:a"), 1u);
+    book.sync("token:a", "token:a/user:u1", {}, book.now());
+    EXPECT_EQ(book.held("token:a"), 0u);
+    EXPECT_EQ(book.all_owners().size(), 1u);
+}
+
+TEST(SessionBackend, OwnerNamesKeepTokensAndUsersApart) {
+    EXPECT_EQ(SessionBackend::client_owner({"grader", false}), "token:grader");
+    EXPECT_EQ(SessionBackend::user_owner({"grader", false}, "u-1"), "token:grader/user:u-1");
+    EXPECT_EQ(SessionBackend::client_owner({"anonymous@127.0.0.1", true}), "anonymous@127.0.0.1");
+    EXPECT_EQ(SessionBackend::user_owner({"anonymous@::1", true}, "x"), "anonymous@::1/user:x");
+}
+
+TEST(SessionBackend, ResultTextIsWhatANotebookCellShows) {
+    protocol::SessionExecResult r;
+    r.run.status = "ok";
+    r.run.stdout_data = "out\n";
+    r.run.stderr_data = "err\n";
+    r.value = "42";
+    EXPECT_EQ(SessionBackend::result_text(r, false), "out\nerr\n42\n");
+    r.value.reset();
+    r.run.status = "runtime_error";
+    r.error = protocol::SessionErrorInfo{"ZeroDivisionError", "division by zero", "Traceback...\nZeroDivisionError: division by zero\n"};
+    EXPECT_EQ(SessionBackend::result_text(r, false),
+              "out\nerr\nTraceback...\nZeroDivisionError: division by zero\n");
+    protocol::SessionExecResult t;
+    t.run.status = "time_limit";
+    t.run.message = "wall-clock limit of 1s exceeded; the interpreter was replaced and its state is lost";
+    t.state_lost = true;
+    EXPECT_EQ(SessionBackend::result_text(t, false),
+              "[time_limit: wall-clock limit of 1s exceeded; the interpreter was replaced and its state is lost]\n");
+    protocol::SessionExecResult lost;
+    lost.run.status = "ok";
+    lost.state_lost = true;
+    lost.value = "1";
+    EXPECT_EQ(SessionBackend::result_text(lost, false),
+              "1\n[the interpreter had ended since the last call and was restarted: earlier state is lost]\n");
+    lost.state_lost = false;
+    EXPECT_NE(SessionBackend::result_text(lost, true).find("a new one was started: earlier state is lost]"),
+              std::string::npos);
+}
+
+TEST(SessionBackend, SessionErrorsBecomeHttpStatuses) {
+    auto cap = http_error_from({protocol::ErrorCode::too_many_sessions, "uid 7 already has 8 open sessions", {}});
+    EXPECT_EQ(cap.status, HttpStatus::too_many_requests);
+    EXPECT_EQ(cap.code, "too_many_sessions");
+    auto memory = http_error_from({protocol::ErrorCode::session_memory_exhausted, "does not fit", {}});
+    EXPECT_EQ(memory.status, HttpStatus::service_unavailable);
+    EXPECT_TRUE(memory.retry_after_s);
+    EXPECT_EQ(http_error_from({protocol::ErrorCode::not_found, "no session 'x'", {}}).status, HttpStatus::not_found);
+
+    // The exec body needs its code (an empty cell is fine).
+    auto missing = protocol::session_exec_from_json(nlohmann::json::parse(R"({"limits": {}})"));
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, protocol::ErrorCode::invalid_request);
+    EXPECT_EQ(missing.error().message, "exec.code: missing");
+    EXPECT_TRUE(protocol::session_exec_from_json(nlohmann::json::parse(R"({"code": ""})")));
 }
 
 }  // namespace

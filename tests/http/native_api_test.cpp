@@ -133,19 +133,6 @@ TEST_F(Native, LanguagesAndPolicies) {
     EXPECT_EQ(p["limits"]["wall_time_limit"]["max"], 120.0);
 }
 
-TEST_F(Native, SessionsAnswer501UntilTheyExist) {
-    auto c = client();
-    for (auto [method, target] : std::vector<std::pair<boost::beast::http::verb, std::string>>{
-             {boost::beast::http::verb::post, "/v1/sessions"},
-             {boost::beast::http::verb::get, "/v1/sessions/abc"},
-             {boost::beast::http::verb::post, "/v1/sessions/abc/execute"},
-             {boost::beast::http::verb::delete_, "/v1/sessions/abc"}}) {
-        auto r = c.request(method, target, "{}");
-        EXPECT_EQ(r.status, 501) << target;
-        EXPECT_EQ(r.json()["error"]["code"], "sessions_unavailable") << target;
-    }
-}
-
 TEST_F(Native, HealthzMetricsAndOpenApi) {
     auto c = client();
     auto r = c.get("/healthz");
@@ -173,8 +160,8 @@ TEST_F(Native, HealthzMetricsAndOpenApi) {
     EXPECT_EQ(doc["openapi"], "3.0.3");
     // Every route of every API, and nothing else.
     std::set<std::string> expected = {
-        "post /v1/run", "get /v1/languages", "get /v1/policies", "post /v1/sessions", "get /v1/sessions/{id}",
-        "post /v1/sessions/{id}/execute", "delete /v1/sessions/{id}", "get /healthz", "get /metrics",
+        "post /v1/run", "get /v1/languages", "get /v1/policies", "post /v1/sessions", "get /v1/sessions",
+        "get /v1/sessions/{id}", "post /v1/sessions/{id}/exec", "delete /v1/sessions/{id}", "get /healthz", "get /metrics",
         "get /openapi.json", "post /py_exec", "post /any_exec", "post /py_coverage", "get /health", "post /run",
         "post /api/v1/execute", "get /api/v1/languages", "get /api/v1/health", "get /api/v1/metrics", "post /execute",
         "post /submit", "get /submissions/{id}", "post /release", "get /status", "post /api/v2/execute",
@@ -190,6 +177,13 @@ TEST_F(Native, HealthzMetricsAndOpenApi) {
     EXPECT_TRUE(doc["paths"]["/v1/run"]["post"].contains("security"));
     EXPECT_FALSE(doc["paths"]["/healthz"]["get"].contains("security"));
     EXPECT_TRUE(doc["components"]["schemas"].contains("RunResult"));
+    for (const char* schema : {"SessionOpenRequest", "Session", "SessionList", "SessionExecRequest", "SessionExecResult"})
+        EXPECT_TRUE(doc["components"]["schemas"].contains(schema)) << schema;
+    EXPECT_EQ(doc["paths"]["/v1/sessions"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+              "#/components/schemas/Session");
+    EXPECT_EQ(doc["paths"]["/execute"]["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"][1]
+                 ["required"],
+              json({"user_uuid", "code"}));
 }
 
 }  // namespace
