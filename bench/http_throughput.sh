@@ -36,7 +36,8 @@ trap cleanup EXIT
 
 # Queue room for the largest level, so that neither side sees `busy`.
 "$build/daemon/sandboxd" --socket "$socket" --runtime-dir "/run/$name" --cgroup-name "$name" --group sandbox \
-    --policies "$root/policy/policies" --languages "$root/policy/languages" --max-queue 512 --log-level warn \
+    --policies "$root/policy/policies" --languages "$root/policy/languages" --cache-dir "$work/cache" \
+    --max-queue 512 --log-level warn \
     > "$work/sandboxd.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done

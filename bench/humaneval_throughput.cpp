@@ -67,7 +67,7 @@ public:
         std::vector<std::string> args = {binary,        "--socket",      socket_,        "--runtime-dir",
                                          "/run/" + name_, "--cgroup-name", name_,          "--group",
                                          "root",        "--max-jobs",    std::to_string(max_jobs),
-                                         "--max-queue", "4096",          "--compile-cache-size", "0",
+                                         "--max-queue", "4096",          "--compile-cache-size", "0", "--cache-dir", dir_ + "/cache",
                                          "--probe-versions", "on-demand", "--log-level", "warn"};
         if (!policy_root.empty()) {
             args.insert(args.end(), {"--policies", policy_root + "/policies", "--languages", policy_root + "/languages"});

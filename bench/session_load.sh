@@ -37,7 +37,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$build/daemon/sandboxd" --socket "$socket" --runtime-dir "/run/$name" --cgroup-name "$name" --group sandbox \
-    --policies "$root/policy/policies" --languages "$root/policy/languages" --log-level warn \
+    --policies "$root/policy/policies" --languages "$root/policy/languages" --cache-dir "$work/cache" \
+    --log-level warn \
     > "$work/sandboxd.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
