@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdio>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -165,5 +166,12 @@ int main(int argc, char** argv) {
         });
     });
     io.run();
+    // Stopped. A second SIGTERM (an impatient operator, a supervisor repeating itself) must not
+    // end the process by the default action while the signal sets and the rest unwind: block
+    // them, so they stay pending until exit.
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_set, sig);
+    ::pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
     return 0;
 }

@@ -179,7 +179,9 @@ TEST(ProxyLifecycle, SigtermLetsRequestsInFlightFinish) {
     EXPECT_EQ(r.json()["stdout"], "finished\n");
     EXPECT_FALSE(r.keep_alive) << "answers during shutdown close their connection";
     int status = proxy.stop();
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << proxy.log();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) : "exit " + std::to_string(WEXITSTATUS(status)))
+        << "\n" << proxy.log();
     EXPECT_EQ(HttpClient(proxy.port()).connected(), false);
 }
 
