@@ -22,8 +22,8 @@ packages=(
     # network tests; bubblewrap is the peer the benchmarks measure beside
     python3 iproute2 nftables procps bubblewrap
     # sandbox-http's /py_coverage runs coverage.py in the jail; wrk is the HTTP load tool of
-    # bench/http_throughput.sh
-    python3-coverage wrk
+    # bench/http_throughput.sh; scripts/run.sh checks sandbox-http with curl
+    python3-coverage wrk curl
     # stateful sessions: the JavaScript driver's runtime, and matplotlib for figures in Python
     nodejs python3-matplotlib
 )
