@@ -71,8 +71,16 @@ def proc_status(pid):
     return dict(line.split(":\t", 1) for line in read(f"/proc/{pid}/status").splitlines() if ":\t" in line)
 
 
+def fresh_log(path):
+    """The scratch root's copy of a log file a run on the host may have written (scripts/run.sh
+    logs to the same paths): each service here starts with an empty one."""
+    if os.path.exists(path):
+        os.unlink(path)
+    return path
+
+
 def start_sandboxd():
-    daemon = Service("/usr/lib/systemd/system/sandboxd.service", "/var/log/sandboxd.log")
+    daemon = Service("/usr/lib/systemd/system/sandboxd.service", fresh_log("/var/log/sandboxd.log"))
     services.append(daemon)
     daemon.start(journal=True)
     return daemon
@@ -175,7 +183,7 @@ if not http:
     sys.exit(0)
 
 daemon = start_sandboxd()
-proxy = Service("/usr/lib/systemd/system/sandbox-http.service", "/var/log/sandbox-http.log")
+proxy = Service("/usr/lib/systemd/system/sandbox-http.service", fresh_log("/var/log/sandbox-http.log"))
 services.append(proxy)
 try:
     token = "0123456789abcdef0123456789abcdef"
