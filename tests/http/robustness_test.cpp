@@ -97,6 +97,14 @@ TEST_F(Robustness, ClientThatDisconnectsMidJobCancelsIt) {
     EXPECT_NE(c.get("/metrics").body.find("route=\"/v1/run\",method=\"POST\",code=\"499\"} 2"), std::string::npos);
 }
 
+// AddressSanitizer keeps freed memory in quarantine and adds shadow memory, so the proxy's RSS
+// says nothing about its buffering there; the release build asserts the bounds.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+
 TEST_F(Robustness, HugeBodyIsRefusedWithoutMemoryGrowth) {
     long before = proxy_->rss_kib();
     ASSERT_GT(before, 0);
@@ -121,7 +129,9 @@ TEST_F(Robustness, HugeBodyIsRefusedWithoutMemoryGrowth) {
     EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
     EXPECT_NE(answer.find("\"too_large\""), std::string::npos);
     peak = std::max(peak, proxy_->rss_kib());
-    EXPECT_LT(peak - before, 4 * 1024) << "RSS grew from " << before << " KiB to " << peak << " KiB";
+    if (kRssIsMeaningful) {
+        EXPECT_LT(peak - before, 4 * 1024) << "RSS grew from " << before << " KiB to " << peak << " KiB";
+    }
 
     // Chunked, without a length: cut off at the limit (16 MiB by default) while reading.
     fd = raw_connect(proxy_->port());
@@ -136,7 +146,9 @@ TEST_F(Robustness, HugeBodyIsRefusedWithoutMemoryGrowth) {
     answer = read_all(fd);
     ::close(fd);
     EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
-    EXPECT_LT(proxy_->rss_kib() - before, 24 * 1024);
+    if (kRssIsMeaningful) {
+        EXPECT_LT(proxy_->rss_kib() - before, 24 * 1024);
+    }
     // And the proxy is fine.
     EXPECT_EQ(client().post("/v1/run", python("print(1)")).status, 200);
 }
