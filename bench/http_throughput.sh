@@ -21,39 +21,12 @@ done
 [[ $(id -u) -eq 0 ]] || { echo "run as root (it starts sandboxd)" >&2; exit 1; }
 command -v wrk > /dev/null || { echo "wrk is missing: scripts/install-deps.sh installs it" >&2; exit 1; }
 
-name=sandboxd-bench-$$
-work=/tmp/$name
-mkdir -p "$work"
-chown sandbox-http "$work"
-socket=$work/sandboxd.sock
-daemon_pid= proxy_pid=
-cleanup() {
-    [[ -n $proxy_pid ]] && kill -TERM "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
-    [[ -n $daemon_pid ]] && kill -TERM "$daemon_pid" 2> /dev/null && wait "$daemon_pid" 2> /dev/null || true
-    rm -rf "$work" "/run/$name"
-}
-trap cleanup EXIT
-
+# shellcheck source=bench/bench_servers.sh
+source "$root/bench/bench_servers.sh"
 # Queue room for the largest level, so that neither side sees `busy`.
-"$build/daemon/sandboxd" --socket "$socket" --runtime-dir "/run/$name" --cgroup-name "$name" --group sandbox \
-    --policies "$root/policy/policies" --languages "$root/policy/languages" --cache-dir "$work/cache" \
-    --max-queue 512 --log-level warn \
-    > "$work/sandboxd.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
-[[ -S $socket ]] || { cat "$work/sandboxd.log" >&2; exit 1; }
-
-"$build/http-proxy/sandbox-http" --listen 127.0.0.1:0 --socket "$socket" --anonymous --user sandbox-http \
-    --db "$work/submissions.db" --log-level info > "$work/sandbox-http.log" 2>&1 &
-proxy_pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/sandbox-http.log")
-    [[ -n $port ]] && grep -q "connected to" "$work/sandbox-http.log" && break
-    sleep 0.1
-done
-[[ -n $port ]] || { cat "$work/sandbox-http.log" >&2; exit 1; }
-url=http://127.0.0.1:$port
+daemon_args=(--max-queue 512)
+proxy_args=()
+start_bench_servers
 
 answer=$(curl -s -X POST "$url/v1/run" -H 'Content-Type: application/json' -d '{"language":"python","source":"print(1+1)"}')
 [[ $answer == *'"stdout":"2\n"'* ]] || { echo "sanity check failed: $answer" >&2; exit 1; }

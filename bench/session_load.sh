@@ -23,37 +23,11 @@ while (($#)); do
 done
 [[ $(id -u) -eq 0 ]] || { echo "run as root (it starts sandboxd)" >&2; exit 1; }
 
-name=sandboxd-bench-$$
-work=/tmp/$name
-mkdir -p "$work"
-chown sandbox-http "$work"
-socket=$work/sandboxd.sock
-daemon_pid= proxy_pid=
-cleanup() {
-    [[ -n $proxy_pid ]] && kill -TERM "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
-    [[ -n $daemon_pid ]] && kill -TERM "$daemon_pid" 2> /dev/null && wait "$daemon_pid" 2> /dev/null || true
-    rm -rf "$work" "/run/$name"
-}
-trap cleanup EXIT
-
-"$build/daemon/sandboxd" --socket "$socket" --runtime-dir "/run/$name" --cgroup-name "$name" --group sandbox \
-    --policies "$root/policy/policies" --languages "$root/policy/languages" --cache-dir "$work/cache" \
-    --log-level warn \
-    > "$work/sandboxd.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
-[[ -S $socket ]] || { cat "$work/sandboxd.log" >&2; exit 1; }
-
-"$build/http-proxy/sandbox-http" --listen 127.0.0.1:0 --socket "$socket" --anonymous --user sandbox-http \
-    --db "$work/submissions.db" --session-limit "$users" --log-level info > "$work/sandbox-http.log" 2>&1 &
-proxy_pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/sandbox-http.log")
-    [[ -n $port ]] && break
-    sleep 0.1
-done
-[[ -n $port ]] || { cat "$work/sandbox-http.log" >&2; exit 1; }
+# shellcheck source=bench/bench_servers.sh
+source "$root/bench/bench_servers.sh"
+daemon_args=()
+proxy_args=(--session-limit "$users")
+start_bench_servers
 answer=
 for _ in $(seq 50); do
     answer=$(curl -s -X POST "http://127.0.0.1:$port/execute" -d '{"user_uuid":"sanity","code":"6 * 7"}' || true)
